@@ -1,0 +1,316 @@
+"""End-to-end harness: the real djauth binary behind a private Apache 2.4.
+
+Nothing is built here: scripts/test runs `cargo build --release` first. The
+harness copies the demo database (examples/demo/db.sqlite3) to a temporary
+directory, starts `djauth serve` on a free loopback port, starts a private
+Apache on another free loopback port with examples/apache/private-httpd.conf.in
+(which includes examples/apache/djauth-fcgi.conf unchanged) plus the test-only
+locations of tests/e2e/test-locations.conf.in, and stops both by PID at the end.
+
+Missing pieces (the djauth binary, apache2, mod_authnz_fcgi) fail the run;
+they never skip it.
+"""
+
+import base64
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_DB = REPO / "examples" / "demo" / "db.sqlite3"
+EXAMPLE_CONF = REPO / "examples" / "apache" / "djauth-fcgi.conf"
+PRIVATE_HTTPD_CONF = REPO / "examples" / "apache" / "private-httpd.conf.in"
+TEST_LOCATIONS_CONF = Path(__file__).resolve().parent / "test-locations.conf.in"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+
+# Log files whose tails are attached to the report of a failing test.
+_LOGS = []
+
+
+def djauth_binary():
+    path = Path(os.environ.get("DJAUTH_BIN", REPO / "target" / "release" / "djauth"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"djauth binary not found at {path}: run `cargo build --release` (scripts/test does)", pytrace=False)
+    return path
+
+
+def apache_binary():
+    path = Path(os.environ.get("APACHE2", "/usr/sbin/apache2"))
+    if not os.access(path, os.X_OK) or not (APACHE_MODULES / "mod_authnz_fcgi.so").exists():
+        pytest.fail(
+            f"Apache 2.4 with mod_authnz_fcgi not found ({path}, {APACHE_MODULES}): "
+            "install the Debian package apache2 (scripts/test does)",
+            pytrace=False,
+        )
+    return path
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def tail(path, lines=40):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError as e:
+        return f"({e})"
+
+
+def stop_pid(proc, timeout=10):
+    """Stop one process we started, by its PID: SIGTERM, then SIGKILL."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
+class Djauth:
+    """`djauth serve --database sqlite:///DB --fastcgi 127.0.0.1:PORT`."""
+
+    def __init__(self, binary, db, port, log):
+        self.binary, self.db, self.port, self.log = binary, Path(db), port, Path(log)
+        self.proc = None
+
+    def start(self, db=None, timeout=30):
+        if db is not None:
+            self.db = Path(db)
+        url = f"sqlite://{self.db.resolve()}"  # sqlite:// + /abs/path
+        with open(self.log, "ab") as log:
+            log.write(f"--- starting djauth on port {self.port} with {url}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [str(self.binary), "serve", "--database", url, "--fastcgi", f"127.0.0.1:{self.port}"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"djauth exited with {self.proc.returncode} at start:\n{tail(self.log)}", pytrace=False)
+            if port_open(self.port):
+                return
+            time.sleep(0.05)
+        pytest.fail(f"djauth did not listen on 127.0.0.1:{self.port} within {timeout}s:\n{tail(self.log)}", pytrace=False)
+
+    def stop(self):
+        stop_pid(self.proc)
+        deadline = time.monotonic() + 10
+        while port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+class Apache:
+    """A private Apache 2.4 (own ServerRoot, loopback port) in the foreground."""
+
+    def __init__(self, binary, root, conf, port, log):
+        self.binary, self.root, self.conf, self.port, self.log = binary, root, conf, port, log
+        self.proc = None
+
+    def start(self, timeout=30):
+        # As root, the config switches the children to nobody/nogroup.
+        args = [str(self.binary), "-f", str(self.conf)] + (["-DDJAUTH_AS_ROOT"] if os.geteuid() == 0 else [])
+        check = subprocess.run(args + ["-t"], capture_output=True, text=True)
+        if check.returncode != 0:
+            pytest.fail(f"apache2 -t rejected {self.conf}:\n{check.stdout}{check.stderr}", pytrace=False)
+        with open(self.root / "apache.stderr", "ab") as err:
+            self.proc = subprocess.Popen(
+                args + ["-DFOREGROUND"],
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"apache2 exited with {self.proc.returncode} at start:\n"
+                    f"{tail(self.root / 'apache.stderr')}\n{tail(self.log)}",
+                    pytrace=False,
+                )
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"apache2 did not answer on 127.0.0.1:{self.port} within {timeout}s:\n{tail(self.log)}", pytrace=False)
+
+    def stop(self):
+        stop_pid(self.proc, timeout=20)
+
+
+class Response:
+    def __init__(self, status, headers, body, elapsed):
+        self.status, self.headers, self.body, self.elapsed = status, headers, body, elapsed
+
+    def __repr__(self):
+        return f"<Response {self.status} {dict(self.headers)!r} {self.body[:80]!r}>"
+
+
+def basic(user, password):
+    """The Authorization value for Basic credentials; str is sent as UTF-8, bytes as-is."""
+    if isinstance(user, str):
+        user = user.encode("utf-8")
+    if isinstance(password, str):
+        password = password.encode("utf-8")
+    return b"Basic " + base64.b64encode(user + b":" + password)
+
+
+class Client:
+    """Raw HTTP/1.1 to the private Apache; the Authorization header is sent byte-exact."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def get(self, path, user=None, password=None, authorization=None):
+        if user is not None:
+            authorization = basic(user, password)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.putrequest("GET", path)
+            if authorization is not None:
+                conn.putheader("Authorization", authorization)
+            conn.endheaders()
+            start = time.perf_counter()
+            resp = conn.getresponse()
+            body = resp.read()
+            elapsed = time.perf_counter() - start
+            return Response(resp.status, resp.getheaders(), body, elapsed)
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = Path(tempfile.mkdtemp(prefix="djauth-e2e-"))
+    # Apache's children run as nobody when we are root: they must be able to
+    # walk into the directory and read the documents and the htpasswd file.
+    path.chmod(0o755)
+    yield path
+    if os.environ.get("DJAUTH_E2E_KEEP"):
+        print(f"\nkept {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_db(workdir):
+    if not DEMO_DB.exists():
+        pytest.fail(f"{DEMO_DB} is missing: run scripts/make-demo-db", pytrace=False)
+    db = workdir / "db.sqlite3"
+    shutil.copyfile(DEMO_DB, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def djauth(workdir, demo_db):
+    log = workdir / "djauth.log"
+    _LOGS.append(("djauth stderr", log))
+    daemon = Djauth(djauth_binary(), demo_db, free_port(), log)
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+def fill(template, values):
+    for key, value in values.items():
+        template = template.replace(f"@{key}@", str(value))
+    directives = "\n".join(line for line in template.splitlines() if not line.lstrip().startswith("#"))
+    leftover = re.findall(r"@[A-Z_]+@", directives)
+    assert not leftover, f"unfilled placeholders: {leftover}"
+    return template
+
+
+def write_docs(root):
+    for sub in ["", "private", "secret-agents", "spaced", "c05-trap", "c07-chain", "c07-file-only"]:
+        d = root / sub
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o755)
+        page = d / "index.html"
+        page.write_text(f"page:/{sub + '/' if sub else ''}\n")
+        page.chmod(0o644)
+
+
+def write_htpasswd(path):
+    # carol is inactive in Django but has the same password in this file (C07).
+    digest = base64.b64encode(hashlib.sha1(b"carol-pw").digest()).decode()
+    path.write_text(f"carol:{{SHA}}{digest}\n")
+    path.chmod(0o644)
+
+
+@pytest.fixture(scope="session")
+def apache(workdir, djauth):
+    binary = apache_binary()
+    root = workdir / "apache"
+    root.mkdir()
+    root.chmod(0o755)
+    docs = workdir / "htdocs"
+    write_docs(docs)
+    htpasswd = workdir / "htpasswd"
+    write_htpasswd(htpasswd)
+    port = free_port()
+    conf_text = fill(
+        PRIVATE_HTTPD_CONF.read_text() + "\n" + TEST_LOCATIONS_CONF.read_text(),
+        {
+            "SERVER_ROOT": root,
+            "HTTP_PORT": port,
+            "MODULES": APACHE_MODULES,
+            "DOC_ROOT": docs,
+            "DJAUTH_PORT": djauth.port,
+            "EXAMPLE_CONF": EXAMPLE_CONF,
+            "HTPASSWD": htpasswd,
+        },
+    )
+    conf = root / "httpd.conf"
+    conf.write_text(conf_text)
+    _LOGS.append(("apache error.log", root / "error.log"))
+    _LOGS.append(("apache access.log", root / "access.log"))
+    server = Apache(binary, root, conf, port, root / "error.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(apache):
+    return Client(apache.port)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI"):
+        # In CI a skipped end-to-end test is a missing dependency: fail.
+        report.outcome = "failed"
+        report.longrepr = f"end-to-end test skipped in CI (CI={os.environ['CI']}): {report.longrepr}"
+    if report.when == "call" and report.failed:
+        for title, path in _LOGS:
+            report.sections.append((title, tail(path)))
