@@ -1,0 +1,67 @@
+//! What a decision can be.
+
+use djauth_store::StoreError;
+
+/// Who a granted request belongs to, as stored in Django's database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user's primary key.
+    pub id: i64,
+    /// The stored username (never the spelling the client typed).
+    pub username: String,
+    /// The user's group names, sorted.
+    pub groups: Vec<String>,
+}
+
+/// Why a request was refused. Only for logs: clients see 401 or 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// The password did not match (or the stored hash is unusable, unknown or disabled).
+    WrongPassword,
+    /// The stored hash of a known algorithm is malformed; a log line says how.
+    MalformedHash,
+    /// The account exists but `is_active` is false.
+    Inactive,
+    /// Several rows have this exact username.
+    AmbiguousUser,
+    /// No authenticated user was given to an authorization check.
+    NoUser,
+    /// The user is authenticated but meets none of the requirements.
+    RequirementNotMet,
+}
+
+impl Denial {
+    /// A short stable word for log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Denial::WrongPassword => "wrong-password",
+            Denial::MalformedHash => "malformed-hash",
+            Denial::Inactive => "inactive",
+            Denial::AmbiguousUser => "ambiguous-user",
+            Denial::NoUser => "no-user",
+            Denial::RequirementNotMet => "requirement-not-met",
+        }
+    }
+}
+
+/// The answer to an authentication or authorization question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Let the request through.
+    Granted(Identity),
+    /// No user has this name (Apache may try its next provider).
+    NotFound,
+    /// Refuse the request, and stop any provider chain.
+    Denied(Denial),
+}
+
+/// A failure that is not an answer: the web server must answer 500.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The database could not be read.
+    #[error(transparent)]
+    Database(StoreError),
+    /// The password-hash worker pool is gone (daemon shutting down).
+    #[error("password verification could not run: {0}")]
+    Kdf(String),
+}

@@ -1,0 +1,74 @@
+//! The SQLite store against the demo database that real Django created.
+
+use std::path::PathBuf;
+
+use djauth_store::{DatabaseUrl, Store, StoreError, UserSchema};
+
+fn demo_db() -> DatabaseUrl {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
+    assert!(path.is_file(), "demo database missing at {}", path.display());
+    DatabaseUrl::Sqlite { path }
+}
+
+async fn open_demo() -> Store {
+    Store::open(&demo_db(), UserSchema::default()).await.unwrap()
+}
+
+#[tokio::test]
+async fn finds_users_exactly() {
+    let store = open_demo().await;
+    let alice = store.find_user("alice").await.unwrap().unwrap();
+    assert_eq!(alice.username, "alice");
+    assert!(alice.is_active);
+    assert!(alice.password.unwrap().starts_with("pbkdf2_sha256$1000000$"));
+    assert_eq!(store.group_names(alice.id).await.unwrap(), ["secret-agents"]);
+
+    let carol = store.find_user("carol").await.unwrap().unwrap();
+    assert!(!carol.is_active);
+
+    let frank = store.find_user("frank").await.unwrap().unwrap();
+    assert!(frank.is_staff && frank.is_superuser);
+
+    assert!(store.find_user("józef").await.unwrap().is_some());
+    for miss in ["ALICE", "alice ", "ghost", ""] {
+        assert_eq!(store.find_user(miss).await.unwrap(), None, "{miss:?}");
+    }
+}
+
+#[tokio::test]
+async fn missing_file_is_a_clear_error() {
+    let url = DatabaseUrl::Sqlite {
+        path: "/nonexistent/db.sqlite3".into(),
+    };
+    let err = Store::open(&url, UserSchema::default()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Open { .. }));
+    assert!(err.to_string().contains("/nonexistent/db.sqlite3"), "{err}");
+}
+
+#[tokio::test]
+async fn a_database_without_django_tables_names_the_missing_table() {
+    let dir = std::env::temp_dir().join(format!("djauth-store-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("not-django.sqlite3");
+    let _ = std::fs::remove_file(&path);
+    {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE auth_user (id INTEGER PRIMARY KEY, username TEXT)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let url = DatabaseUrl::Sqlite { path: path.clone() };
+    let err = Store::open(&url, UserSchema::default()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::NotDjango { .. }), "{text}");
+    assert!(text.contains("auth_group"), "{text}");
+    assert!(text.contains("not-django.sqlite3"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,156 @@
+//! `djauth serve`: open every site, listen on every front door, run until stopped.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use djauth_hashers::Hashers;
+use djauth_policy::{KdfPool, Site};
+use djauth_store::{Store, UserSchema};
+use tokio::net::TcpListener;
+
+use crate::cli::{ServeArgs, SiteSource};
+use crate::config::{ConfigError, ConfigFile, FastcgiSettings, Settings, SiteConfig, SiteSettings};
+use crate::fastcgi_door::FastcgiDoor;
+
+/// Name of the single site given with `--database`.
+pub const DEFAULT_SITE: &str = "default";
+
+/// Runs the daemon; returns when SIGINT or SIGTERM arrives.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let settings = match settings_for(&args.source, &args.fastcgi) {
+        Ok(settings) => settings,
+        Err(e) => return fail(e),
+    };
+    if settings.fastcgi.is_empty() {
+        return fail(ConfigError(
+            "nothing to serve: give --fastcgi HOST:PORT or a [[fastcgi]] listener".into(),
+        ));
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(ConfigError(format!("cannot start the runtime: {e}"))),
+    };
+    match runtime.block_on(serve(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// Reads the configuration from a file, or builds it from `--database` and `--fastcgi`.
+pub fn settings_for(source: &SiteSource, fastcgi: &[SocketAddr]) -> Result<Settings, ConfigError> {
+    match (&source.config, &source.database) {
+        (Some(path), _) => ConfigFile::load(path)?.validate(),
+        (None, Some(database)) => ConfigFile {
+            sites: [(
+                DEFAULT_SITE.to_owned(),
+                SiteConfig {
+                    database: database.clone(),
+                    ..SiteConfig::default()
+                },
+            )]
+            .into(),
+            fastcgi: fastcgi
+                .iter()
+                .map(|&listen| crate::config::FastcgiConfig {
+                    listen,
+                    site: None,
+                    require: None,
+                })
+                .collect(),
+            kdf_workers: None,
+        }
+        .validate(),
+        (None, None) => Err(ConfigError(
+            "no site: give --config FILE or --database URL (or set DATABASE_URL)".into(),
+        )),
+    }
+}
+
+/// Opens a site's database and prepares its hashers.
+pub async fn open_site(settings: &SiteSettings, kdf: KdfPool) -> Result<Site, ConfigError> {
+    let store = Store::open(&settings.database, UserSchema::default())
+        .await
+        .map_err(|e| ConfigError(format!("site {:?}: {e}", settings.name)))?;
+    let hashers = Hashers::new(settings.hashers.clone())
+        .map_err(|e| ConfigError(format!("site {:?}: {e}", settings.name)))?;
+    Ok(Site::new(
+        settings.name.clone(),
+        store,
+        Arc::new(hashers),
+        kdf,
+    ))
+}
+
+async fn serve(settings: Settings) -> Result<(), ConfigError> {
+    let kdf = settings
+        .kdf_workers
+        .map_or_else(KdfPool::per_core, KdfPool::new);
+    let mut sites = Vec::new();
+    for site in &settings.sites {
+        let opened = open_site(site, kdf.clone()).await?;
+        tracing::info!(
+            site = %site.name,
+            database = %site.database,
+            preferred_hasher = site.hashers.enabled.first().map_or("", |a| a.name()),
+            "serving site"
+        );
+        sites.push(opened);
+    }
+    let sites = Arc::new(sites);
+    let mut tasks = Vec::new();
+    for listener in &settings.fastcgi {
+        tasks.push(start_fastcgi(listener, sites.clone()).await?);
+    }
+    tracing::info!(kdf_workers = kdf.size(), "djauth is ready");
+    shutdown_signal().await;
+    tracing::info!("stopping");
+    for task in tasks {
+        task.abort();
+    }
+    Ok(())
+}
+
+async fn start_fastcgi(
+    settings: &FastcgiSettings,
+    sites: Arc<Vec<Site>>,
+) -> Result<tokio::task::JoinHandle<()>, ConfigError> {
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| ConfigError(format!("cannot listen on {}: {e}", settings.listen)))?;
+    tracing::info!(
+        listen = %settings.listen,
+        site = settings.site.as_deref().unwrap_or("from DJANGO_SITE"),
+        require = %settings.require.as_ref().map_or("from DJANGO_REQUIRE, else valid-user".to_string(), ToString::to_string),
+        "FastCGI authorizer listening"
+    );
+    let door = Arc::new(FastcgiDoor::new(settings.clone(), sites));
+    Ok(tokio::spawn(door.run(listener)))
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// Prints a start-up error and gives the exit code for it.
+pub fn fail(error: ConfigError) -> ExitCode {
+    eprintln!("djauth: {error}");
+    ExitCode::from(2)
+}
