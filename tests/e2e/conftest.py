@@ -2,7 +2,7 @@
 
 Nothing is built here: scripts/test runs `cargo build --release` first. The
 harness copies the demo database (examples/demo/db.sqlite3) to a temporary
-directory, starts `djauth serve` on a free loopback port, starts a private
+directory, starts `djauth serve --config` on free loopback ports, starts a private
 Apache on another free loopback port with examples/apache/private-httpd.conf.in
 (which includes examples/apache/djauth-fcgi.conf unchanged) plus the test-only
 locations of tests/e2e/test-locations.conf.in, and stops both by PID at the end.
@@ -89,21 +89,39 @@ def stop_pid(proc, timeout=10):
 
 
 class Djauth:
-    """`djauth serve --database sqlite:///DB --fastcgi 127.0.0.1:PORT`."""
+    """`djauth serve --config FILE`: the demo database as site "demo", two listeners.
 
-    def __init__(self, binary, db, port, log):
-        self.binary, self.db, self.port, self.log = binary, Path(db), port, Path(log)
+    `port` serves any requirement (DJANGO_REQUIRE from the Apache location,
+    else valid-user), like `djauth serve --database URL --fastcgi ADDR`;
+    `agents_port` has the requirement `group:secret-agents` fixed in the config.
+    """
+
+    def __init__(self, binary, db, workdir, log):
+        self.binary, self.db, self.workdir, self.log = binary, Path(db), Path(workdir), Path(log)
+        self.port, self.agents_port = free_port(), free_port()
+        self.config = self.workdir / "djauth.toml"
         self.proc = None
+
+    def write_config(self):
+        self.config.write_text(
+            "[sites.demo]\n"
+            f'database = "sqlite://{self.db.resolve()}"\n'  # sqlite:// + /abs/path
+            "\n[[fastcgi]]\n"
+            f'listen = "127.0.0.1:{self.port}"\n'
+            "\n[[fastcgi]]\n"
+            f'listen = "127.0.0.1:{self.agents_port}"\n'
+            'require = "group:secret-agents"\n'
+        )
 
     def start(self, db=None, timeout=30):
         if db is not None:
             self.db = Path(db)
-        url = f"sqlite://{self.db.resolve()}"  # sqlite:// + /abs/path
+        self.write_config()
         with open(self.log, "ab") as log:
-            log.write(f"--- starting djauth on port {self.port} with {url}\n".encode())
+            log.write(f"--- starting djauth on ports {self.port}, {self.agents_port} with {self.db}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [str(self.binary), "serve", "--database", url, "--fastcgi", f"127.0.0.1:{self.port}"],
+                [str(self.binary), "serve", "--config", str(self.config)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -112,15 +130,15 @@ class Djauth:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"djauth exited with {self.proc.returncode} at start:\n{tail(self.log)}", pytrace=False)
-            if port_open(self.port):
+            if port_open(self.port) and port_open(self.agents_port):
                 return
             time.sleep(0.05)
-        pytest.fail(f"djauth did not listen on 127.0.0.1:{self.port} within {timeout}s:\n{tail(self.log)}", pytrace=False)
+        pytest.fail(f"djauth did not listen within {timeout}s:\n{tail(self.log)}", pytrace=False)
 
     def stop(self):
         stop_pid(self.proc)
         deadline = time.monotonic() + 10
-        while port_open(self.port) and time.monotonic() < deadline:
+        while (port_open(self.port) or port_open(self.agents_port)) and time.monotonic() < deadline:
             time.sleep(0.05)
 
 
@@ -233,7 +251,7 @@ def demo_db(workdir):
 def djauth(workdir, demo_db):
     log = workdir / "djauth.log"
     _LOGS.append(("djauth stderr", log))
-    daemon = Djauth(djauth_binary(), demo_db, free_port(), log)
+    daemon = Djauth(djauth_binary(), demo_db, workdir, log)
     daemon.start()
     yield daemon
     daemon.stop()
@@ -249,7 +267,17 @@ def fill(template, values):
 
 
 def write_docs(root):
-    for sub in ["", "private", "secret-agents", "spaced", "c05-trap", "c07-chain", "c07-file-only"]:
+    for sub in [
+        "",
+        "private",
+        "secret-agents",
+        "spaced",
+        "c05-trap",
+        "c05-trap-port",
+        "c05-port-safe",
+        "c07-chain",
+        "c07-file-only",
+    ]:
         d = root / sub
         d.mkdir(parents=True, exist_ok=True)
         d.chmod(0o755)
@@ -284,6 +312,7 @@ def apache(workdir, djauth):
             "MODULES": APACHE_MODULES,
             "DOC_ROOT": docs,
             "DJAUTH_PORT": djauth.port,
+            "DJAUTH_AGENTS_PORT": djauth.agents_port,
             "EXAMPLE_CONF": EXAMPLE_CONF,
             "HTPASSWD": htpasswd,
         },

@@ -1,8 +1,10 @@
 """djauth behind Apache's mod_authnz_fcgi, configured by examples/apache/djauth-fcgi.conf.
 
-Users and passwords: examples/demo/README.md. Status codes are exact: with
-AuthzSendForbiddenOnFailure On (as in the example), a correct password in the
-wrong group is 403; every failed authentication is 401; a djauth failure is 500.
+Users and passwords: examples/demo/README.md. Status codes are exact. djauth
+checks a location's DJANGO_REQUIRE already when Apache asks it to check the
+password, so a correct password in the wrong group is refused at
+authentication: 401, like every other refusal. A failure of djauth itself
+(down, unreadable database) is 500, never 401.
 """
 
 import base64
@@ -159,16 +161,16 @@ def test_alice_secret_agents_200(client):
     assert "secret-agents" in header(resp, "X-Django-Groups").split(",")
 
 
-def test_bob_secret_agents_403(client):
-    # Right password, not in the group: AuthzSendForbiddenOnFailure On -> 403.
+def test_bob_secret_agents_401(client):
+    # Right password, not in the group: refused during authentication.
     resp = client.get("/secret-agents/", "bob", "bob-pw")
-    assert resp.status == 403, resp
+    assert resp.status == 401, resp
     assert b"page:" not in resp.body
 
 
 def test_superuser_is_not_implicitly_in_groups(client):
     # Django's groups_for_user lists real memberships only.
-    assert client.get("/secret-agents/", "frank", "frank-pw").status == 403
+    assert client.get("/secret-agents/", "frank", "frank-pw").status == 401
 
 
 def test_secret_agents_wrong_password_401(client):
@@ -187,31 +189,42 @@ def test_erin_spaced_group_200(client):
     assert header(resp, "X-Django-Groups").split(",") == ["secret agents"]
 
 
-def test_alice_spaced_group_403(client):
+def test_alice_spaced_group_401(client):
     # alice is in "secret-agents", not in "secret agents".
-    assert client.get("/spaced/", "alice", "alice-pw").status == 403
+    assert client.get("/spaced/", "alice", "alice-pw").status == 401
 
 
-def test_erin_not_in_hyphenated_group_403(client):
-    assert client.get("/secret-agents/", "erin", "erin-pw").status == 403
+def test_erin_not_in_hyphenated_group_401(client):
+    assert client.get("/secret-agents/", "erin", "erin-pw").status == 401
 
 
-# --- C05: the RequireAny trap, next to the example's correct config ----------------
+# --- C05: the RequireAny trap, next to the example's correct config ------------------
 
 
-def test_c05_trap_lets_bob_in_while_example_refuses_him(client):
-    trap = client.get("/c05-trap/", "bob", "bob-pw")
-    correct = client.get("/secret-agents/", "bob", "bob-pw")
-    # Wrong config: "Require valid-user" + "Require djauthz" is an implicit
-    # RequireAny, so bob (in no group) is served the page.
+def test_c05_trap_bites_when_only_the_authz_call_knows_the_group(client):
+    # Wrong config: "Require valid-user" + "Require djauthz-agents" (group
+    # fixed on an authz-only djauth port) is an implicit RequireAny, so bob
+    # (in no group) is served the page.
+    trap = client.get("/c05-trap-port/", "bob", "bob-pw")
     assert trap.status == 200, trap
-    assert trap.body == b"page:/c05-trap/\n"
-    # The example's config refuses him.
-    assert correct.status == 403, correct
+    assert trap.body == b"page:/c05-trap-port/\n"
+    # The same provider alone refuses him; so does the example's location.
+    assert client.get("/c05-port-safe/", "bob", "bob-pw").status == 401
+    assert client.get("/secret-agents/", "bob", "bob-pw").status == 401
+    # Members get in everywhere.
+    for path in ("/c05-trap-port/", "/c05-port-safe/", "/secret-agents/"):
+        assert client.get(path, "alice", "alice-pw").status == 200, path
+
+
+def test_c05_trap_with_django_require_is_caught_at_authentication(client):
+    # The same wrong Require lines, but the group comes from DJANGO_REQUIRE,
+    # which djauth also applies when checking the password: bob is refused.
+    assert client.get("/c05-trap/", "bob", "bob-pw").status == 401
+    assert client.get("/c05-trap/", "alice", "alice-pw").status == 200
 
 
 def test_c05_trap_still_requires_a_password(client):
-    assert client.get("/c05-trap/", "bob", "wrong").status == 401
+    assert client.get("/c05-trap-port/", "bob", "wrong").status == 401
 
 
 # --- C07: inactive user and a provider chain --------------------------------------
