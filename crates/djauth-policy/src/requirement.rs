@@ -66,7 +66,7 @@ impl FromStr for RequirementSet {
             text: text.to_owned(),
             problem: problem.to_owned(),
         };
-        let words = split_words(text).map_err(|p| error(p))?;
+        let words = split_words(text).map_err(&error)?;
         if words.is_empty() {
             return Err(error("no requirement given"));
         }
@@ -75,9 +75,9 @@ impl FromStr for RequirementSet {
             let requirement = if word == "valid-user" {
                 Requirement::ValidUser
             } else if let Some(name) = word.strip_prefix("user:") {
-                Requirement::User(non_empty(name).map_err(|p| error(p))?)
+                Requirement::User(non_empty(name).map_err(&error)?)
             } else if let Some(name) = word.strip_prefix("group:") {
-                Requirement::Group(non_empty(name).map_err(|p| error(p))?)
+                Requirement::Group(non_empty(name).map_err(&error)?)
             } else {
                 return Err(error(&format!(
                     "unknown requirement {word:?}; expected valid-user, user:NAME or group:NAME"

@@ -6,12 +6,18 @@ use djauth_store::{DatabaseUrl, Store, StoreError, UserSchema};
 
 fn demo_db() -> DatabaseUrl {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
-    assert!(path.is_file(), "demo database missing at {}", path.display());
+    assert!(
+        path.is_file(),
+        "demo database missing at {}",
+        path.display()
+    );
     DatabaseUrl::Sqlite { path }
 }
 
 async fn open_demo() -> Store {
-    Store::open(&demo_db(), UserSchema::default()).await.unwrap()
+    Store::open(&demo_db(), UserSchema::default())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -20,8 +26,16 @@ async fn finds_users_exactly() {
     let alice = store.find_user("alice").await.unwrap().unwrap();
     assert_eq!(alice.username, "alice");
     assert!(alice.is_active);
-    assert!(alice.password.unwrap().starts_with("pbkdf2_sha256$1000000$"));
-    assert_eq!(store.group_names(alice.id).await.unwrap(), ["secret-agents"]);
+    assert!(
+        alice
+            .password
+            .unwrap()
+            .starts_with("pbkdf2_sha256$1000000$")
+    );
+    assert_eq!(
+        store.group_names(alice.id).await.unwrap(),
+        ["secret-agents"]
+    );
 
     let carol = store.find_user("carol").await.unwrap().unwrap();
     assert!(!carol.is_active);

@@ -1,0 +1,409 @@
+//! The real `djauth serve` binary, driven over TCP with hand-made FastCGI
+//! records the way Apache's mod_authnz_fcgi sends them, plus broken streams
+//! that must neither crash nor stall it.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running daemon on a copy of the demo database; killed on drop.
+struct Daemon {
+    child: Child,
+    addr: SocketAddr,
+    _dir: TempDir,
+}
+
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+impl Daemon {
+    /// Starts `djauth serve` with a config whose listener fixes nothing.
+    fn start(extra_listener_lines: &str) -> Daemon {
+        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
+        let dir = std::env::temp_dir().join(format!(
+            "djauth-daemon-test-{}-{}",
+            std::process::id(),
+            free_port().port()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("db.sqlite3");
+        std::fs::copy(&demo, &db).unwrap();
+        let addr = free_port();
+        let config = dir.join("djauth.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[fastcgi]]\nlisten = \"{addr}\"\n{extra_listener_lines}\n",
+                db.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_djauth"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let daemon = Daemon {
+            child,
+            addr,
+            _dir: TempDir(dir),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "djauth did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        daemon
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream
+    }
+
+    /// Sends one authorizer request and returns the CGI status code and the headers.
+    fn ask(&self, params: &[(&str, &[u8])]) -> (u16, Vec<(String, Vec<u8>)>) {
+        let mut stream = self.connect();
+        stream.write_all(&authorizer_request(1, params)).unwrap();
+        read_reply(&mut stream)
+    }
+
+    fn authn(&self, user: &[u8], password: &[u8], extra: &[(&str, &[u8])]) -> u16 {
+        let mut params: Vec<(&str, &[u8])> = vec![
+            ("FCGI_ROLE", b"AUTHORIZER"),
+            ("FCGI_APACHE_ROLE", b"AUTHENTICATOR"),
+            ("REMOTE_USER", user),
+            ("REMOTE_PASSWD", password),
+            ("REMOTE_ADDR", b"127.0.0.1"),
+        ];
+        params.extend_from_slice(extra);
+        self.ask(&params).0
+    }
+
+    fn authz(&self, user: Option<&[u8]>, require: &[u8]) -> u16 {
+        let mut params: Vec<(&str, &[u8])> = vec![
+            ("FCGI_ROLE", b"AUTHORIZER"),
+            ("FCGI_APACHE_ROLE", b"AUTHORIZER"),
+            ("DJANGO_REQUIRE", require),
+        ];
+        if let Some(user) = user {
+            params.push(("REMOTE_USER", user));
+        }
+        self.ask(&params).0
+    }
+}
+
+fn record(kind: u8, id: u16, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![1, kind, (id >> 8) as u8, id as u8];
+    out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(body);
+    out
+}
+
+fn name_value(name: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for len in [name.len(), value.len()] {
+        if len < 128 {
+            out.push(len as u8);
+        } else {
+            out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(name);
+    out.extend_from_slice(value);
+    out
+}
+
+/// BEGIN_REQUEST (role AUTHORIZER, no keep-conn), PARAMS, empty PARAMS: what Apache sends.
+fn authorizer_request(id: u16, params: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = record(1, id, &[0, 2, 0, 0, 0, 0, 0, 0]);
+    let body: Vec<u8> = params
+        .iter()
+        .flat_map(|(n, v)| name_value(n.as_bytes(), v))
+        .collect();
+    for chunk in body.chunks(1000) {
+        out.extend(record(4, id, chunk));
+    }
+    out.extend(record(4, id, &[]));
+    out
+}
+
+/// Reads STDOUT records until END_REQUEST; returns the status and headers.
+fn read_reply(stream: &mut TcpStream) -> (u16, Vec<(String, Vec<u8>)>) {
+    let mut stdout = Vec::new();
+    loop {
+        let mut header = [0u8; 8];
+        stream.read_exact(&mut header).unwrap();
+        let len = u16::from_be_bytes([header[4], header[5]]) as usize + header[6] as usize;
+        let mut body = vec![0u8; len];
+        stream.read_exact(&mut body).unwrap();
+        body.truncate(u16::from_be_bytes([header[4], header[5]]) as usize);
+        match header[1] {
+            6 => stdout.extend(body),
+            3 => break,
+            other => panic!("unexpected record type {other}"),
+        }
+    }
+    let text = stdout;
+    let mut status = 0;
+    let mut headers = Vec::new();
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let colon = line.iter().position(|&b| b == b':').unwrap();
+        let name = String::from_utf8(line[..colon].to_vec()).unwrap();
+        let value = line[colon + 1..]
+            .strip_prefix(b" ")
+            .unwrap_or(&line[colon + 1..]);
+        if name == "Status" {
+            status = std::str::from_utf8(&value[..3]).unwrap().parse().unwrap();
+        } else {
+            headers.push((name, value.to_vec()));
+        }
+    }
+    (status, headers)
+}
+
+fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+    &headers.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+#[test]
+fn authentication_answers_like_django() {
+    let daemon = Daemon::start("");
+    assert_eq!(daemon.authn(b"alice", b"alice-pw", &[]), 200);
+    assert_eq!(daemon.authn(b"alice", b"wrong", &[]), 401);
+    assert_eq!(daemon.authn(b"ghost", b"alice-pw", &[]), 401);
+    // C07: inactive with the right password.
+    assert_eq!(daemon.authn(b"carol", b"carol-pw", &[]), 401);
+    // C03: unusable password, whatever is typed.
+    assert_eq!(daemon.authn(b"dave", b"", &[]), 401);
+    assert_eq!(daemon.authn(b"dave", b"!", &[]), 401);
+    // C01: UTF-8 and Latin-1 spellings of the same credentials.
+    assert_eq!(
+        daemon.authn("józef".as_bytes(), "Pässwörd-123".as_bytes(), &[]),
+        200
+    );
+    assert_eq!(daemon.authn(b"j\xf3zef", b"P\xe4ssw\xf6rd-123", &[]), 200);
+    assert_eq!(daemon.authn(b"\xff\xfe", b"\xc3", &[]), 401);
+    // NFKC: the NFD spelling of józef finds the NFC row.
+    assert_eq!(
+        daemon.authn("jo\u{301}zef".as_bytes(), "Pässwörd-123".as_bytes(), &[]),
+        200
+    );
+}
+
+#[test]
+fn a_grant_carries_the_stored_identity() {
+    let daemon = Daemon::start("");
+    let (status, headers) = daemon.ask(&[
+        ("FCGI_APACHE_ROLE", b"AUTHENTICATOR"),
+        ("REMOTE_USER", "jo\u{301}zef".as_bytes()),
+        ("REMOTE_PASSWD", "Pässwörd-123".as_bytes()),
+    ]);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "Variable-DJANGO_USER"), "józef".as_bytes());
+    assert_eq!(header(&headers, "Variable-DJANGO_USER_ID"), b"4");
+    let (status, headers) = daemon.ask(&[
+        ("FCGI_APACHE_ROLE", b"AUTHENTICATOR"),
+        ("REMOTE_USER", b"alice"),
+        ("REMOTE_PASSWD", b"alice-pw"),
+    ]);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "Variable-DJANGO_GROUPS"), b"secret-agents");
+    assert!(headers.iter().all(|(n, _)| n.starts_with("Variable-")));
+}
+
+#[test]
+fn authorization_by_requirement() {
+    let daemon = Daemon::start("");
+    assert_eq!(daemon.authz(Some(b"alice"), b"group:secret-agents"), 200);
+    assert_eq!(daemon.authz(Some(b"bob"), b"group:secret-agents"), 403);
+    assert_eq!(
+        daemon.authz(Some(b"erin"), br#"group:"secret agents""#),
+        200
+    );
+    assert_eq!(
+        daemon.authz(Some(b"alice"), br#"group:"secret agents""#),
+        403
+    );
+    assert_eq!(daemon.authz(Some(b"alice"), b"group:Secret-Agents"), 403);
+    assert_eq!(
+        daemon.authz(Some(b"bob"), b"user:bob group:secret-agents"),
+        200
+    );
+    assert_eq!(daemon.authz(Some(b"carol"), b"valid-user"), 401);
+    assert_eq!(daemon.authz(Some(b"ghost"), b"valid-user"), 401);
+    // C05 (c): the authz provider is asked before any user is known.
+    assert_eq!(daemon.authz(None, b"valid-user"), 401);
+    assert_eq!(daemon.authz(Some(b""), b"valid-user"), 401);
+    // A broken requirement is the operator's error: 500, never a grant.
+    assert_eq!(daemon.authz(Some(b"alice"), b"group:"), 500);
+}
+
+#[test]
+fn the_requirement_also_binds_authentication() {
+    let daemon = Daemon::start("");
+    let bob = daemon.authn(
+        b"bob",
+        b"bob-pw",
+        &[("DJANGO_REQUIRE", b"group:secret-agents")],
+    );
+    assert_eq!(bob, 403);
+    let alice = daemon.authn(
+        b"alice",
+        b"alice-pw",
+        &[("DJANGO_REQUIRE", b"group:secret-agents")],
+    );
+    assert_eq!(alice, 200);
+}
+
+#[test]
+fn a_listener_can_fix_site_and_requirement() {
+    let fixed = free_port();
+    let daemon = Daemon::start(&format!(
+        "[[fastcgi]]\nlisten = \"{fixed}\"\nsite = \"demo\"\nrequire = 'group:\"secret agents\"'\n"
+    ));
+    let ask = |user: &[u8], require: &[u8]| {
+        let mut stream = TcpStream::connect(fixed).unwrap();
+        stream
+            .write_all(&authorizer_request(
+                1,
+                &[
+                    ("FCGI_APACHE_ROLE", b"AUTHORIZER"),
+                    ("REMOTE_USER", user),
+                    ("DJANGO_REQUIRE", require),
+                    ("DJANGO_SITE", b"elsewhere"),
+                ],
+            ))
+            .unwrap();
+        read_reply(&mut stream).0
+    };
+    assert_eq!(ask(b"erin", b"valid-user"), 200);
+    // The port's own requirement wins over the variable.
+    assert_eq!(ask(b"bob", b"valid-user"), 403);
+    drop(daemon);
+}
+
+#[test]
+fn unknown_site_is_an_error_not_a_grant() {
+    let daemon = Daemon::start("");
+    let status = daemon.authn(b"alice", b"alice-pw", &[("DJANGO_SITE", b"nope")]);
+    assert_eq!(status, 500);
+}
+
+#[test]
+fn get_values_is_answered() {
+    let daemon = Daemon::start("");
+    let mut stream = daemon.connect();
+    let body = [
+        name_value(b"FCGI_MPXS_CONNS", b""),
+        name_value(b"FCGI_MAX_CONNS", b""),
+    ]
+    .concat();
+    stream.write_all(&record(9, 0, &body)).unwrap();
+    let mut header = [0u8; 8];
+    stream.read_exact(&mut header).unwrap();
+    assert_eq!(header[1], 10, "GET_VALUES_RESULT");
+    let mut reply =
+        vec![0u8; u16::from_be_bytes([header[4], header[5]]) as usize + header[6] as usize];
+    stream.read_exact(&mut reply).unwrap();
+    assert!(reply.windows(16).any(|w| w == b"FCGI_MPXS_CONNS0"));
+}
+
+#[test]
+fn broken_streams_neither_crash_nor_stall_the_daemon() {
+    let daemon = Daemon::start("");
+    let valid = authorizer_request(
+        1,
+        &[
+            ("FCGI_APACHE_ROLE", b"AUTHORIZER"),
+            ("REMOTE_USER", b"alice"),
+        ],
+    );
+    // A client that connects and says nothing must not block others.
+    let _silent = daemon.connect();
+    // Half a record, then hang up.
+    let mut half = daemon.connect();
+    half.write_all(&valid[..5]).unwrap();
+    drop(half);
+    // Every truncation of a valid request, closed early.
+    for cut in 0..valid.len() {
+        let mut stream = daemon.connect();
+        stream.write_all(&valid[..cut]).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        assert!(rest.is_empty() || rest.len() >= 8, "cut {cut}");
+    }
+    // Garbage of several shapes, including the 0-byte BEGIN_REQUEST that
+    // panics other FastCGI libraries and an HTTP request on the wrong port.
+    let garbage: Vec<Vec<u8>> = vec![
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        record(1, 1, &[]),
+        vec![0xff; 4096],
+        [
+            record(1, 1, &[0, 2, 0, 0, 0, 0, 0, 0]),
+            vec![1, 4, 0, 1, 0xff, 0xff, 0, 0],
+            vec![0x80; 100],
+        ]
+        .concat(),
+        [
+            record(1, 1, &[0, 2, 0, 0, 0, 0, 0, 0]),
+            record(4, 1, &[0xff, 0xff, 0xff, 0xff, 1]),
+        ]
+        .concat(),
+    ];
+    for bytes in &garbage {
+        let mut stream = daemon.connect();
+        stream.write_all(bytes).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+    }
+    // Oversized parameters (over the 1 MiB bound): refused, connection closed.
+    let mut big = daemon.connect();
+    let huge = vec![b'x'; 60_000];
+    let mut bytes = record(1, 1, &[0, 2, 0, 0, 0, 0, 0, 0]);
+    for _ in 0..20 {
+        bytes.extend(record(4, 1, &name_value(b"HTTP_X", &huge)));
+    }
+    let _ = big.write_all(&bytes);
+    let mut rest = Vec::new();
+    let _ = big.read_to_end(&mut rest);
+    // And the daemon still answers, promptly.
+    let started = Instant::now();
+    let mut stream = daemon.connect();
+    stream.write_all(&valid).unwrap();
+    assert_eq!(read_reply(&mut stream).0, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
