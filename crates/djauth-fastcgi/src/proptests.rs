@@ -5,7 +5,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use crate::record::{BEGIN_REQUEST, GET_VALUES, PARAMS, STDIN};
-use crate::tests::{begin, record_padded};
+use crate::tests::{begin, nv_forced, record_padded};
 use crate::*;
 
 /// Feeds `wire` in chunks whose sizes cycle through `chunks`, checking the
@@ -45,22 +45,6 @@ fn drive(limits: Limits, wire: &[u8], chunks: &[usize]) -> (Vec<Event>, Result<(
     (events, end)
 }
 
-/// A pair with each length in the 1-byte form when it fits, unless `long`
-/// asks for the 4-byte form.
-fn encode_pair(name: &[u8], value: &[u8], long: (bool, bool)) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (len, force) in [(name.len(), long.0), (value.len(), long.1)] {
-        if len < 128 && !force {
-            out.push(len as u8);
-        } else {
-            out.extend_from_slice(&(len as u32 | 0x8000_0000).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(name);
-    out.extend_from_slice(value);
-    out
-}
-
 type Pair = (Vec<u8>, Vec<u8>, (bool, bool));
 
 #[derive(Debug, Clone)]
@@ -81,7 +65,7 @@ impl Exchange {
         let stream: Vec<u8> = self
             .pairs
             .iter()
-            .flat_map(|(n, v, long)| encode_pair(n, v, *long))
+            .flat_map(|(n, v, long)| nv_forced(n, v, *long))
             .collect();
         let mut pads = self.paddings.iter().copied().cycle();
         let mut pad = || pads.next().unwrap_or(0);
@@ -90,7 +74,7 @@ impl Exchange {
             out.extend(record_padded(
                 GET_VALUES,
                 0,
-                &encode_pair(b"FCGI_MPXS_CONNS", b"", (false, false)),
+                &nv_forced(b"FCGI_MPXS_CONNS", b"", (false, false)),
                 pad(),
             ));
         }
@@ -210,7 +194,7 @@ fn record_soup() -> impl Strategy<Value = Vec<u8>> {
                 5..=7 => (PARAMS, Vec::new()),
                 8..=10 => (
                     PARAMS,
-                    encode_pair(&body[..half], &body[half..], (keep, false)),
+                    nv_forced(&body[..half], &body[half..], (keep, false)),
                 ),
                 11 => (PARAMS, body),
                 12 => (STDIN, body),
@@ -218,7 +202,7 @@ fn record_soup() -> impl Strategy<Value = Vec<u8>> {
                 14 => (ABORT_REQUEST, Vec::new()),
                 15 | 16 => (
                     GET_VALUES,
-                    encode_pair(b"FCGI_MAX_CONNS", &body, (false, keep)),
+                    nv_forced(b"FCGI_MAX_CONNS", &body, (false, keep)),
                 ),
                 17 => (GET_VALUES, body),
                 18 => (STDOUT, body),
@@ -280,7 +264,7 @@ proptest! {
     #[test]
     fn params_limit_is_enforced(ex in exchange(), max_params_bytes in 0usize..1500) {
         let limits = Limits { max_params_bytes, max_pairs: 1024 };
-        let stream_len: usize = ex.pairs.iter().map(|(n, v, l)| encode_pair(n, v, *l).len()).sum();
+        let stream_len: usize = ex.pairs.iter().map(|(n, v, l)| nv_forced(n, v, *l).len()).sum();
         let (events, end) = drive(limits, &ex.wire(), &[usize::MAX]);
         if stream_len <= max_params_bytes {
             prop_assert_eq!(end, Ok(()));

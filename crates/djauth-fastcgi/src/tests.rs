@@ -9,9 +9,14 @@ use crate::*;
 
 /// One name-value pair, lengths in the 1-byte form below 128, else 4-byte.
 pub(crate) fn nv(name: &[u8], value: &[u8]) -> Vec<u8> {
+    nv_forced(name, value, (false, false))
+}
+
+/// Like [`nv`], but `long` forces the 4-byte length form for name and/or value.
+pub(crate) fn nv_forced(name: &[u8], value: &[u8], long: (bool, bool)) -> Vec<u8> {
     let mut out = Vec::new();
-    for len in [name.len(), value.len()] {
-        if len < 128 {
+    for (len, force) in [(name.len(), long.0), (value.len(), long.1)] {
+        if len < 128 && !force {
             out.push(len as u8);
         } else {
             out.extend_from_slice(&(len as u32 | 0x8000_0000).to_be_bytes());
