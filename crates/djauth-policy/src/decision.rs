@@ -16,8 +16,12 @@ pub struct Identity {
 /// Why a request was refused. Only for logs: clients see 401 or 403.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denial {
-    /// The password did not match (or the stored hash is unusable, unknown or disabled).
+    /// The password did not match.
     WrongPassword,
+    /// The stored password is unusable (`!…`): this account cannot log in with a password.
+    UnusablePassword,
+    /// The stored hash's algorithm is unknown or not in the site's `password_hashers`.
+    HasherNotEnabled,
     /// The stored hash of a known algorithm is malformed; a log line says how.
     MalformedHash,
     /// The account exists but `is_active` is false.
@@ -35,6 +39,8 @@ impl Denial {
     pub fn as_str(self) -> &'static str {
         match self {
             Denial::WrongPassword => "wrong-password",
+            Denial::UnusablePassword => "unusable-password",
+            Denial::HasherNotEnabled => "hasher-not-enabled",
             Denial::MalformedHash => "malformed-hash",
             Denial::Inactive => "inactive",
             Denial::AmbiguousUser => "ambiguous-user",

@@ -91,7 +91,11 @@ impl Site {
                 );
                 Ok(Decision::Denied(Denial::MalformedHash))
             }
-            _ => Ok(Decision::Denied(Denial::WrongPassword)),
+            Outcome::Mismatch(_) => Ok(Decision::Denied(Denial::WrongPassword)),
+            Outcome::Unusable => Ok(Decision::Denied(Denial::UnusablePassword)),
+            Outcome::UnknownAlgorithm | Outcome::Disabled(_) => {
+                Ok(Decision::Denied(Denial::HasherNotEnabled))
+            }
         }
     }
 

@@ -118,8 +118,9 @@ async fn start_fastcgi(
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| ConfigError(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let bound = listener.local_addr().unwrap_or(settings.listen);
     tracing::info!(
-        listen = %settings.listen,
+        listen = %bound,
         site = settings.site.as_deref().unwrap_or("from DJANGO_SITE"),
         require = %settings.require.as_ref().map_or("from DJANGO_REQUIRE, else valid-user".to_string(), ToString::to_string),
         "FastCGI authorizer listening"

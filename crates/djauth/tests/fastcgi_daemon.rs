@@ -2,10 +2,12 @@
 //! records the way Apache's mod_authnz_fcgi sends them, plus broken streams
 //! that must neither crash nor stall it.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// A running daemon on a copy of the demo database; killed on drop.
@@ -29,54 +31,50 @@ impl Drop for Daemon {
     }
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 impl Daemon {
-    /// Starts `djauth serve` with a config whose listener fixes nothing.
-    fn start(extra_listener_lines: &str) -> Daemon {
+    /// Starts `djauth serve` on port 0 with one listener that fixes nothing,
+    /// plus `extra_listener` (a `[[fastcgi]]` table body without `listen`) if
+    /// given; returns the daemon and the extra listener's address.
+    fn start_with(extra_listener: Option<&str>) -> (Daemon, Option<SocketAddr>) {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
         let dir = std::env::temp_dir().join(format!(
             "djauth-daemon-test-{}-{}",
             std::process::id(),
-            free_port().port()
+            NEXT.fetch_add(1, Ordering::SeqCst)
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db.sqlite3");
         std::fs::copy(&demo, &db).unwrap();
-        let addr = free_port();
-        let config = dir.join("djauth.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[fastcgi]]\nlisten = \"{addr}\"\n{extra_listener_lines}\n",
-                db.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_djauth"))
+        let mut config = format!(
+            "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n",
+            db.display()
+        );
+        if let Some(extra) = extra_listener {
+            config.push_str(&format!("[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
+        }
+        let config_path = dir.join("djauth.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_djauth"))
             .args(["serve", "--config"])
-            .arg(&config)
+            .arg(&config_path)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let wanted = 1 + usize::from(extra_listener.is_some());
+        let addrs = listening_addresses(child.stderr.take().unwrap(), wanted);
         let daemon = Daemon {
             child,
-            addr,
+            addr: addrs[0],
             _dir: TempDir(dir),
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "djauth did not start listening");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        daemon
+        (daemon, addrs.get(1).copied())
+    }
+
+    fn start() -> Daemon {
+        Daemon::start_with(None).0
     }
 
     fn connect(&self) -> TcpStream {
@@ -117,6 +115,32 @@ impl Daemon {
         }
         self.ask(&params).0
     }
+}
+
+/// Reads the daemon's log until `wanted` listeners have announced their
+/// bound address; keeps echoing the log to the test's stderr afterwards.
+fn listening_addresses(stderr: ChildStderr, wanted: usize) -> Vec<SocketAddr> {
+    let (found, addresses) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            eprintln!("{line}");
+            if line.contains("FastCGI authorizer listening")
+                && let Some(rest) = line.split("listen=").nth(1)
+                && let Some(addr) = rest.split_whitespace().next()
+                && let Ok(addr) = addr.parse::<SocketAddr>()
+            {
+                let _ = found.send(addr);
+            }
+        }
+    });
+    (0..wanted)
+        .map(|_| {
+            addresses
+                .recv_timeout(Duration::from_secs(20))
+                .expect("djauth did not start listening")
+        })
+        .collect()
 }
 
 fn record(kind: u8, id: u16, body: &[u8]) -> Vec<u8> {
@@ -199,7 +223,7 @@ fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
 
 #[test]
 fn authentication_answers_like_django() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     assert_eq!(daemon.authn(b"alice", b"alice-pw", &[]), 200);
     assert_eq!(daemon.authn(b"alice", b"wrong", &[]), 401);
     assert_eq!(daemon.authn(b"ghost", b"alice-pw", &[]), 401);
@@ -224,7 +248,7 @@ fn authentication_answers_like_django() {
 
 #[test]
 fn a_grant_carries_the_stored_identity() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     let (status, headers) = daemon.ask(&[
         ("FCGI_APACHE_ROLE", b"AUTHENTICATOR"),
         ("REMOTE_USER", "jo\u{301}zef".as_bytes()),
@@ -245,7 +269,7 @@ fn a_grant_carries_the_stored_identity() {
 
 #[test]
 fn authorization_by_requirement() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     assert_eq!(daemon.authz(Some(b"alice"), b"group:secret-agents"), 200);
     assert_eq!(daemon.authz(Some(b"bob"), b"group:secret-agents"), 403);
     assert_eq!(
@@ -272,7 +296,7 @@ fn authorization_by_requirement() {
 
 #[test]
 fn the_requirement_also_binds_authentication() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     let bob = daemon.authn(
         b"bob",
         b"bob-pw",
@@ -289,10 +313,9 @@ fn the_requirement_also_binds_authentication() {
 
 #[test]
 fn a_listener_can_fix_site_and_requirement() {
-    let fixed = free_port();
-    let daemon = Daemon::start(&format!(
-        "[[fastcgi]]\nlisten = \"{fixed}\"\nsite = \"demo\"\nrequire = 'group:\"secret agents\"'\n"
-    ));
+    let (daemon, fixed) =
+        Daemon::start_with(Some("site = \"demo\"\nrequire = 'group:\"secret agents\"'"));
+    let fixed = fixed.unwrap();
     let ask = |user: &[u8], require: &[u8]| {
         let mut stream = TcpStream::connect(fixed).unwrap();
         stream
@@ -316,14 +339,14 @@ fn a_listener_can_fix_site_and_requirement() {
 
 #[test]
 fn unknown_site_is_an_error_not_a_grant() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     let status = daemon.authn(b"alice", b"alice-pw", &[("DJANGO_SITE", b"nope")]);
     assert_eq!(status, 500);
 }
 
 #[test]
 fn get_values_is_answered() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     let mut stream = daemon.connect();
     let body = [
         name_value(b"FCGI_MPXS_CONNS", b""),
@@ -342,7 +365,7 @@ fn get_values_is_answered() {
 
 #[test]
 fn broken_streams_neither_crash_nor_stall_the_daemon() {
-    let daemon = Daemon::start("");
+    let daemon = Daemon::start();
     let valid = authorizer_request(
         1,
         &[
