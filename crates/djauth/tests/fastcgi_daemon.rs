@@ -7,13 +7,14 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// A running daemon on a copy of the demo database; killed on drop.
 struct Daemon {
     child: Child,
     addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
     _dir: TempDir,
 }
 
@@ -36,6 +37,15 @@ impl Daemon {
     /// plus `extra_listener` (a `[[fastcgi]]` table body without `listen`) if
     /// given; returns the daemon and the extra listener's address.
     fn start_with(extra_listener: Option<&str>) -> (Daemon, Option<SocketAddr>) {
+        Daemon::start_on(extra_listener, &[])
+    }
+
+    /// Like `start_with`, after setting the stored password of some users
+    /// (`(username, encoded)`) in the copied demo database.
+    fn start_on(
+        extra_listener: Option<&str>,
+        passwords: &[(&str, &str)],
+    ) -> (Daemon, Option<SocketAddr>) {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
         let dir = std::env::temp_dir().join(format!(
@@ -46,6 +56,7 @@ impl Daemon {
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db.sqlite3");
         std::fs::copy(&demo, &db).unwrap();
+        set_passwords(&db, passwords);
         let mut config = format!(
             "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n",
             db.display()
@@ -64,10 +75,12 @@ impl Daemon {
             .spawn()
             .unwrap();
         let wanted = 1 + usize::from(extra_listener.is_some());
-        let addrs = listening_addresses(child.stderr.take().unwrap(), wanted);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let addrs = listening_addresses(child.stderr.take().unwrap(), wanted, log.clone());
         let daemon = Daemon {
             child,
             addr: addrs[0],
+            log,
             _dir: TempDir(dir),
         };
         (daemon, addrs.get(1).copied())
@@ -119,12 +132,19 @@ impl Daemon {
 
 /// Reads the daemon's log until `wanted` listeners have announced their
 /// bound address; keeps echoing the log to the test's stderr afterwards.
-fn listening_addresses(stderr: ChildStderr, wanted: usize) -> Vec<SocketAddr> {
+fn listening_addresses(
+    stderr: ChildStderr,
+    wanted: usize,
+    log: Arc<Mutex<Vec<String>>>,
+) -> Vec<SocketAddr> {
     let (found, addresses) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { return };
             eprintln!("{line}");
+            if let Ok(mut log) = log.lock() {
+                log.push(line.clone());
+            }
             if line.contains("FastCGI authorizer listening")
                 && let Some(rest) = line.split("listen=").nth(1)
                 && let Some(addr) = rest.split_whitespace().next()
@@ -141,6 +161,33 @@ fn listening_addresses(stderr: ChildStderr, wanted: usize) -> Vec<SocketAddr> {
                 .expect("djauth did not start listening")
         })
         .collect()
+}
+
+/// Plants stored password values in a copy of the demo database.
+fn set_passwords(path: &std::path::Path, passwords: &[(&str, &str)]) {
+    if passwords.is_empty() {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .connect()
+            .await
+            .unwrap();
+        for (username, encoded) in passwords {
+            let done = sqlx::query("UPDATE auth_user SET password = ? WHERE username = ?")
+                .bind(*encoded)
+                .bind(*username)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(done.rows_affected(), 1, "{username}");
+        }
+    });
 }
 
 fn record(kind: u8, id: u16, body: &[u8]) -> Vec<u8> {
@@ -429,4 +476,40 @@ fn broken_streams_neither_crash_nor_stall_the_daemon() {
     stream.write_all(&valid).unwrap();
     assert_eq!(read_reply(&mut stream).0, 200);
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn bad_hashes_in_the_database_are_denials_with_a_log_line_never_errors() {
+    let rows = [
+        ("alice", "pbkdf2_sha256$abc$salt$hash"),
+        ("bob", "pbkdf2_sha256$1000$salt"),
+        (
+            "erin",
+            "bcrypt_sha256$$2b$99$abcdefghijklmnopqrstuubzadhGtS2zEF.gu0yd0opP6cVzb.e0i",
+        ),
+        ("frank", "scrypt$16384$salt$8$1"),
+    ];
+    // A known but disabled algorithm is a plain denial, not a malformed row.
+    let planted: Vec<(&str, &str)> = rows.iter().copied().chain([("dave", "md5$$abc")]).collect();
+    let (daemon, _) = Daemon::start_on(None, &planted);
+    for (user, _) in rows {
+        assert_eq!(
+            daemon.authn(user.as_bytes(), b"anything", &[]),
+            401,
+            "{user}"
+        );
+    }
+    assert_eq!(daemon.authn(b"dave", b"anything", &[]), 401);
+    let log = daemon.log.lock().unwrap().join("\n");
+    for (user, _) in rows {
+        let line = log
+            .lines()
+            .find(|l| l.contains("malformed") && l.contains(&format!("user={user} ")))
+            .unwrap_or_else(|| panic!("no malformed-hash log line for {user} in:\n{log}"));
+        assert!(
+            !line.contains("anything"),
+            "a password reached the log: {line}"
+        );
+    }
+    assert!(log.contains("reason=\"hasher-not-enabled\""), "{log}");
 }
