@@ -11,6 +11,10 @@ pub struct Identity {
     pub username: String,
     /// The user's group names, sorted.
     pub groups: Vec<String>,
+    /// `is_staff`.
+    pub is_staff: bool,
+    /// `is_superuser`.
+    pub is_superuser: bool,
 }
 
 /// Why a request was refused. Only for logs: clients see 401 or 403.

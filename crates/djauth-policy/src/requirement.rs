@@ -1,7 +1,8 @@
 //! The requirement vocabulary shared by every front door.
 //!
-//! `valid-user`, `user:NAME`, `group:NAME`; several requirements mean "any of
-//! them"; double quotes allow spaces (`group:"secret agents"` or
+//! `valid-user`, `user:NAME`, `group:NAME`, `perm:APP_LABEL.CODENAME`,
+//! `staff`, `superuser`; several requirements mean "any of them"; double
+//! quotes allow spaces (`group:"secret agents"` or
 //! `"group:secret agents"`), and inside quotes `\"` and `\\` escape.
 
 use std::fmt;
@@ -18,6 +19,13 @@ pub enum Requirement {
     User(String),
     /// Members of the group with exactly this name (case-sensitive, as in Django).
     Group(String),
+    /// Users with this permission (`app_label.codename`), directly or through a
+    /// group; active superusers have every permission, as in Django's `has_perm`.
+    Perm(String),
+    /// Users with `is_staff`.
+    Staff,
+    /// Users with `is_superuser`.
+    Superuser,
 }
 
 /// A requirement list that is met when any one of its requirements is.
@@ -43,17 +51,24 @@ impl RequirementSet {
         &self.0
     }
 
-    /// Whether deciding needs the user's groups.
-    pub fn needs_groups(&self) -> bool {
-        self.0.iter().any(|r| matches!(r, Requirement::Group(_)))
+    /// Whether deciding may need the user's permissions.
+    pub fn needs_permissions(&self) -> bool {
+        self.0.iter().any(|r| matches!(r, Requirement::Perm(_)))
     }
 
-    /// Whether an active, authenticated user meets any of the requirements.
-    pub fn is_met_by(&self, identity: &Identity) -> bool {
+    /// Whether an active, authenticated user meets any of the requirements;
+    /// `permissions` are the user's `app_label.codename` strings (only
+    /// consulted for `perm:`).
+    pub fn is_met_by(&self, identity: &Identity, permissions: &[String]) -> bool {
         self.0.iter().any(|requirement| match requirement {
             Requirement::ValidUser => true,
             Requirement::User(name) => identity.username == *name,
             Requirement::Group(name) => identity.groups.iter().any(|g| g == name),
+            Requirement::Perm(perm) => {
+                identity.is_superuser || permissions.iter().any(|p| p == perm)
+            }
+            Requirement::Staff => identity.is_staff,
+            Requirement::Superuser => identity.is_superuser,
         })
     }
 }
@@ -74,13 +89,19 @@ impl FromStr for RequirementSet {
         for word in words {
             let requirement = if word == "valid-user" {
                 Requirement::ValidUser
+            } else if word == "staff" {
+                Requirement::Staff
+            } else if word == "superuser" {
+                Requirement::Superuser
+            } else if let Some(perm) = word.strip_prefix("perm:") {
+                Requirement::Perm(permission(perm).map_err(&error)?)
             } else if let Some(name) = word.strip_prefix("user:") {
                 Requirement::User(non_empty(name).map_err(&error)?)
             } else if let Some(name) = word.strip_prefix("group:") {
                 Requirement::Group(non_empty(name).map_err(&error)?)
             } else {
                 return Err(error(&format!(
-                    "unknown requirement {word:?}; expected valid-user, user:NAME or group:NAME"
+                    "unknown requirement {word:?}; expected valid-user, user:NAME, group:NAME, perm:APP_LABEL.CODENAME, staff or superuser"
                 )));
             };
             set.push(requirement);
@@ -99,6 +120,9 @@ impl fmt::Display for RequirementSet {
                 Requirement::ValidUser => f.write_str("valid-user")?,
                 Requirement::User(name) => write!(f, "user:{}", quoted(name))?,
                 Requirement::Group(name) => write!(f, "group:{}", quoted(name))?,
+                Requirement::Perm(perm) => write!(f, "perm:{}", quoted(perm))?,
+                Requirement::Staff => f.write_str("staff")?,
+                Requirement::Superuser => f.write_str("superuser")?,
             }
         }
         Ok(())
@@ -110,6 +134,14 @@ fn non_empty(name: &str) -> Result<String, &'static str> {
         Err("a name is missing after the colon")
     } else {
         Ok(name.to_owned())
+    }
+}
+
+/// A permission must be `app_label.codename`, split at the first dot.
+fn permission(perm: &str) -> Result<String, &'static str> {
+    match perm.split_once('.') {
+        Some((app, codename)) if !app.is_empty() && !codename.is_empty() => Ok(perm.to_owned()),
+        _ => Err("a permission is written app_label.codename, e.g. perm:svn.commit_repo"),
     }
 }
 
@@ -167,6 +199,8 @@ mod tests {
             id: 1,
             username: username.into(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            is_staff: false,
+            is_superuser: false,
         }
     }
 
@@ -199,6 +233,7 @@ mod tests {
             "valid-user",
             "user:alice group:\"secret agents\"",
             r#"group:"a\"b""#,
+            "perm:svn.commit_repo staff superuser",
         ] {
             let set: RequirementSet = text.parse().unwrap();
             assert_eq!(set.to_string().parse::<RequirementSet>().unwrap(), set);
@@ -216,6 +251,10 @@ mod tests {
             "perms",
             "group:\"a\\x\"",
             "Valid-User",
+            "perm:commit_repo",
+            "perm:.commit_repo",
+            "perm:svn.",
+            "Staff",
         ] {
             assert!(bad.parse::<RequirementSet>().is_err(), "{bad:?}");
         }
@@ -224,11 +263,43 @@ mod tests {
     #[test]
     fn any_of_semantics_with_exact_case_sensitive_names() {
         let set: RequirementSet = "user:bob group:secret-agents".parse().unwrap();
-        assert!(set.is_met_by(&identity("alice", &["secret-agents"])));
-        assert!(set.is_met_by(&identity("bob", &[])));
-        assert!(!set.is_met_by(&identity("alice", &["Secret-Agents"])));
-        assert!(!set.is_met_by(&identity("Bob", &[])));
-        assert!(set.needs_groups());
-        assert!(!RequirementSet::valid_user().needs_groups());
+        assert!(set.is_met_by(&identity("alice", &["secret-agents"]), &[]));
+        assert!(set.is_met_by(&identity("bob", &[]), &[]));
+        assert!(!set.is_met_by(&identity("alice", &["Secret-Agents"]), &[]));
+        assert!(!set.is_met_by(&identity("Bob", &[]), &[]));
+        assert!(!set.needs_permissions());
+    }
+
+    /// Case C22: dana (group perm), frank (user perm), root (superuser),
+    /// gina (staff only); inactive hank never reaches this check.
+    #[test]
+    fn c22_staff_superuser_and_permissions() {
+        let perm: RequirementSet = "perm:svn.commit_repo".parse().unwrap();
+        let staff: RequirementSet = "staff".parse().unwrap();
+        let superuser: RequirementSet = "superuser".parse().unwrap();
+        assert!(perm.needs_permissions());
+        let granted = vec!["svn.commit_repo".to_string()];
+        let dana = identity("dana", &["devs"]);
+        let frank = identity("frank", &[]);
+        let root = Identity {
+            is_staff: true,
+            is_superuser: true,
+            ..identity("root", &[])
+        };
+        let gina = Identity {
+            is_staff: true,
+            ..identity("gina", &[])
+        };
+        assert!(perm.is_met_by(&dana, &granted));
+        assert!(perm.is_met_by(&frank, &granted));
+        assert!(perm.is_met_by(&root, &[]));
+        assert!(!perm.is_met_by(&gina, &[]));
+        // Exact, case-sensitive comparison.
+        assert!(!perm.is_met_by(&dana, &["svn.Commit_repo".to_string()]));
+        assert!(!perm.is_met_by(&dana, &["svn.view_repo".to_string()]));
+        assert!(staff.is_met_by(&gina, &[]) && staff.is_met_by(&root, &[]));
+        assert!(!staff.is_met_by(&dana, &granted) && !staff.is_met_by(&frank, &granted));
+        assert!(superuser.is_met_by(&root, &[]));
+        assert!(!superuser.is_met_by(&gina, &[]) && !superuser.is_met_by(&dana, &granted));
     }
 }

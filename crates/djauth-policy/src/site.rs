@@ -145,12 +145,22 @@ impl Site {
             .group_names(user.id)
             .await
             .map_err(PolicyError::Database)?;
+        let permissions = if requirement.needs_permissions() && !user.is_superuser {
+            self.store
+                .permissions(user.id)
+                .await
+                .map_err(PolicyError::Database)?
+        } else {
+            Vec::new()
+        };
         let identity = Identity {
             id: user.id,
             username: user.username,
             groups,
+            is_staff: user.is_staff,
+            is_superuser: user.is_superuser,
         };
-        if requirement.is_met_by(&identity) {
+        if requirement.is_met_by(&identity, &permissions) {
             Ok(Decision::Granted(identity))
         } else {
             Ok(Decision::Denied(Denial::RequirementNotMet))

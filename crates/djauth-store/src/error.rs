@@ -1,31 +1,30 @@
-use std::path::PathBuf;
-
 /// Everything that can go wrong while reading a Django database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database URL could not be understood.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
-    /// The SQLite file does not exist or cannot be opened.
-    #[error("cannot open SQLite database {path}: {source}")]
+    /// The database cannot be opened or reached.
+    #[error("cannot open {database}: {reason}")]
     Open {
-        /// The file.
-        path: PathBuf,
-        /// What SQLite said.
-        source: sqlx::Error,
+        /// The database (never with its password).
+        database: String,
+        /// Why.
+        reason: String,
     },
-    /// The database opened, but it is not a Django database djauth can use.
+    /// The database opened, but it is not a Django database djauth can use
+    /// with this configuration.
     #[error("{database} is not a usable Django database: {problem}")]
     NotDjango {
-        /// The database (file or URL without password).
+        /// The database (never with its password).
         database: String,
-        /// What is missing, naming the table or column.
+        /// What is missing, naming the table or column and the setting to change.
         problem: String,
     },
     /// A query failed (database down, locked, connection lost ...).
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
-    /// More than one row has exactly this username.
-    #[error("more than one user row has the exact username {0:?}")]
+    /// More than one row matches this username.
+    #[error("more than one user row matches the username {0:?}")]
     DuplicateUser(String),
 }

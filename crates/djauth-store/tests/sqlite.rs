@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use djauth_store::{DatabaseUrl, Store, StoreError, UserSchema};
+use djauth_store::{DatabaseUrl, Store, StoreError, StoreOptions};
 
 fn demo_db() -> DatabaseUrl {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
@@ -15,7 +15,7 @@ fn demo_db() -> DatabaseUrl {
 }
 
 async fn open_demo() -> Store {
-    Store::open(&demo_db(), UserSchema::default())
+    Store::open(&demo_db(), &StoreOptions::default())
         .await
         .unwrap()
 }
@@ -54,8 +54,10 @@ async fn missing_file_is_a_clear_error() {
     let url = DatabaseUrl::Sqlite {
         path: "/nonexistent/db.sqlite3".into(),
     };
-    let err = Store::open(&url, UserSchema::default()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Open { .. }));
+    let err = Store::open(&url, &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
     assert!(err.to_string().contains("/nonexistent/db.sqlite3"), "{err}");
 }
 
@@ -79,10 +81,36 @@ async fn a_database_without_django_tables_names_the_missing_table() {
             .unwrap();
     }
     let url = DatabaseUrl::Sqlite { path: path.clone() };
-    let err = Store::open(&url, UserSchema::default()).await.unwrap_err();
+    let err = Store::open(&url, &StoreOptions::default())
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, StoreError::NotDjango { .. }), "{text}");
-    assert!(text.contains("auth_group"), "{text}");
+    assert!(text.contains("no column password"), "{text}");
     assert!(text.contains("not-django.sqlite3"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn permissions_come_as_app_label_dot_codename() {
+    let store = open_demo().await;
+    let frank = store.find_user("frank").await.unwrap().unwrap();
+    // frank's permission comes through the group staff-team.
+    assert_eq!(
+        store.permissions(frank.id).await.unwrap(),
+        ["auth.view_user"]
+    );
+    let alice = store.find_user("alice").await.unwrap().unwrap();
+    assert!(store.permissions(alice.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_default_mapping_is_django_auth_user() {
+    let store = open_demo().await;
+    assert_eq!(
+        store.schema().describe(),
+        "table auth_user (id id, username username, match exact), is_active is_active, \
+         is_staff is_staff, is_superuser is_superuser, groups auth_user_groups(user_id, group_id), \
+         user_permissions auth_user_user_permissions(user_id, permission_id)"
+    );
 }

@@ -56,11 +56,12 @@ fn pick(sites: Vec<SiteSettings>, wanted: Option<String>) -> Result<SiteSettings
 }
 
 async fn report(site: &SiteSettings, typed: &str) -> Result<bool, ConfigError> {
-    let store = djauth_store::Store::open(&site.database, djauth_store::UserSchema::default())
+    let store = djauth_store::Store::open(&site.database, &site.store)
         .await
         .map_err(|e| ConfigError(e.to_string()))?;
     let username = decode_username(typed.as_bytes());
     println!("site:      {} ({})", site.name, site.database);
+    println!("mapping:   {}", store.schema().describe());
     if username != typed {
         println!("lookup:    {username:?} (NFKC of {typed:?})");
     } else {
@@ -80,6 +81,10 @@ async fn report(site: &SiteSettings, typed: &str) -> Result<bool, ConfigError> {
         "user:      found, id {}, stored username {:?}",
         user.id, user.username
     );
+    let permissions = store
+        .permissions(user.id)
+        .await
+        .map_err(|e| ConfigError(e.to_string()))?;
     println!(
         "flags:     active={} staff={} superuser={}",
         yes_no(user.is_active),
@@ -103,6 +108,19 @@ async fn report(site: &SiteSettings, typed: &str) -> Result<bool, ConfigError> {
             "(none)".to_string()
         } else {
             groups.join(", ")
+        }
+    );
+    println!(
+        "perms:     {}{}",
+        if permissions.is_empty() {
+            "(none)".to_string()
+        } else {
+            permissions.join(", ")
+        },
+        if user.is_superuser && user.is_active {
+            " (superuser: every permission)"
+        } else {
+            ""
         }
     );
     if !user.is_active {

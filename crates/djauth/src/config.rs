@@ -9,7 +9,9 @@ use std::path::Path;
 
 use djauth_hashers::{Algorithm, DjangoDefaults, HasherConfig};
 use djauth_policy::RequirementSet;
-use djauth_store::DatabaseUrl;
+use djauth_store::{
+    Choice, DatabaseUrl, M2mConfig, PoolConfig, SchemaConfig, StoreOptions, UsernameMatch,
+};
 use serde::Deserialize;
 
 /// The file as written.
@@ -42,6 +44,40 @@ pub struct SiteConfig {
     pub argon2_max_memory_kib: Option<u32>,
     /// Largest PBKDF2 iteration count accepted from the database (default 100,000,000).
     pub pbkdf2_max_iterations: Option<u32>,
+    /// A file holding the database password (first line), instead of the URL.
+    pub database_password_file: Option<std::path::PathBuf>,
+    /// Most database connections at once (default 8).
+    pub pool_max_connections: Option<u32>,
+    /// Seconds a check waits for a free connection before failing (default 5).
+    pub pool_timeout: Option<u64>,
+    /// `AUTH_USER_MODEL` (default `auth.User`).
+    pub user_model: Option<String>,
+    /// The user table, if `Meta.db_table` changed it.
+    pub user_table: Option<String>,
+    /// Primary-key column (default `id`).
+    pub id_field: Option<String>,
+    /// USERNAME_FIELD column (default `username`).
+    pub username_field: Option<String>,
+    /// `exact` (default) or `iexact`.
+    pub username_match: Option<String>,
+    /// `is_active` column, or `"none"`; detected by default.
+    pub is_active_field: Option<String>,
+    /// `is_staff` column, or `"none"`; detected by default.
+    pub is_staff_field: Option<String>,
+    /// `is_superuser` column, or `"none"`; detected by default.
+    pub is_superuser_field: Option<String>,
+    /// User-to-group table, or `"none"`; detected by default.
+    pub groups_table: Option<String>,
+    /// Its column pointing at the user (default `<modelname>_id`).
+    pub groups_user_column: Option<String>,
+    /// Its column pointing at the group (default `group_id`).
+    pub groups_group_column: Option<String>,
+    /// User-to-permission table, or `"none"`; detected by default.
+    pub user_permissions_table: Option<String>,
+    /// Its column pointing at the user (default `<modelname>_id`).
+    pub user_permissions_user_column: Option<String>,
+    /// Its column pointing at the permission (default `permission_id`).
+    pub user_permissions_permission_column: Option<String>,
 }
 
 /// One FastCGI listening port.
@@ -65,6 +101,8 @@ pub struct SiteSettings {
     pub database: DatabaseUrl,
     /// How its passwords are verified.
     pub hashers: HasherConfig,
+    /// How its database is read.
+    pub store: StoreOptions,
 }
 
 /// A validated FastCGI listener.
@@ -171,10 +209,75 @@ impl SiteConfig {
         if let Some(cap) = self.pbkdf2_max_iterations {
             hashers.pbkdf2_max_iterations = cap;
         }
+        let store = self.store_options().map_err(context)?;
         Ok(SiteSettings {
             name,
             database,
             hashers,
+            store,
+        })
+    }
+
+    /// The user-model mapping and pool settings.
+    fn store_options(&self) -> Result<StoreOptions, String> {
+        let defaults = SchemaConfig::default();
+        let choice = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map_or(Choice::Detect, Choice::from_setting)
+        };
+        let username_match = match self.username_match.as_deref() {
+            None | Some("exact") => UsernameMatch::Exact,
+            Some("iexact") => UsernameMatch::Iexact,
+            Some(other) => {
+                return Err(format!(
+                    "username_match {other:?} is not \"exact\" or \"iexact\""
+                ));
+            }
+        };
+        let schema = SchemaConfig {
+            user_model: self.user_model.clone().unwrap_or(defaults.user_model),
+            user_table: self.user_table.clone(),
+            id_column: self.id_field.clone().unwrap_or(defaults.id_column),
+            username_column: self
+                .username_field
+                .clone()
+                .unwrap_or(defaults.username_column),
+            is_active: choice(&self.is_active_field),
+            is_staff: choice(&self.is_staff_field),
+            is_superuser: choice(&self.is_superuser_field),
+            groups: M2mConfig {
+                table: choice(&self.groups_table),
+                user_column: self.groups_user_column.clone(),
+                other_column: self.groups_group_column.clone(),
+            },
+            user_permissions: M2mConfig {
+                table: choice(&self.user_permissions_table),
+                user_column: self.user_permissions_user_column.clone(),
+                other_column: self.user_permissions_permission_column.clone(),
+            },
+            username_match,
+        };
+        if schema.model_parts().is_none() {
+            return Err(format!(
+                "user_model {:?} is not of the form app_label.ModelName",
+                schema.user_model
+            ));
+        }
+        let mut pool = PoolConfig::default();
+        if let Some(max) = self.pool_max_connections {
+            if max == 0 {
+                return Err("pool_max_connections must be at least 1".into());
+            }
+            pool.max_connections = max;
+        }
+        if let Some(seconds) = self.pool_timeout {
+            pool.acquire_timeout = std::time::Duration::from_secs(seconds.max(1));
+        }
+        Ok(StoreOptions {
+            schema,
+            pool,
+            password_file: self.database_password_file.clone(),
         })
     }
 }
@@ -249,6 +352,43 @@ mod tests {
     }
 
     #[test]
+    fn custom_user_model_keys() {
+        let settings = parse(
+            r#"
+            [sites.shop]
+            database = "postgres://djauth@127.0.0.1/shop"
+            database_password_file = "/etc/djauth/shop.pw"
+            pool_max_connections = 3
+            pool_timeout = 2
+            user_model = "accounts.EmailUser"
+            username_field = "email"
+            username_match = "iexact"
+            is_active_field = "none"
+            groups_table = "members_groups"
+            groups_user_column = "member_id"
+            "#,
+        )
+        .unwrap();
+        let store = &settings.sites[0].store;
+        assert_eq!(store.schema.user_model, "accounts.EmailUser");
+        assert_eq!(store.schema.username_column, "email");
+        assert_eq!(store.schema.username_match, UsernameMatch::Iexact);
+        assert_eq!(store.schema.is_active, Choice::Absent);
+        assert_eq!(store.schema.is_staff, Choice::Detect);
+        assert_eq!(
+            store.schema.groups.table,
+            Choice::Named("members_groups".into())
+        );
+        assert_eq!(
+            store.schema.groups.user_column.as_deref(),
+            Some("member_id")
+        );
+        assert_eq!(store.pool.max_connections, 3);
+        assert_eq!(store.pool.acquire_timeout.as_secs(), 2);
+        assert!(store.password_file.is_some());
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = parse("[sites.main]\ndatabase = \"sqlite:///x\"\npassword_hasher = [\"md5\"]\n")
             .unwrap_err();
@@ -272,6 +412,18 @@ mod tests {
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\ndjango_version = \"9.9\"\n",
                 "django_version",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\nuser_model = \"EmailUser\"\n",
+                "app_label.ModelName",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\nusername_match = \"ci\"\n",
+                "username_match",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\npool_max_connections = 0\n",
+                "pool_max_connections",
             ),
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\n[[fastcgi]]\nlisten = \"127.0.0.1:1\"\nsite = \"b\"\n",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use djauth_hashers::Hashers;
 use djauth_policy::{KdfPool, Site};
-use djauth_store::{Store, UserSchema};
+use djauth_store::Store;
 use tokio::net::TcpListener;
 
 use crate::cli::{ServeArgs, SiteSource};
@@ -69,7 +69,7 @@ pub fn settings_for(source: &SiteSource, fastcgi: &[SocketAddr]) -> Result<Setti
 
 /// Opens a site's database and prepares its hashers.
 pub async fn open_site(settings: &SiteSettings, kdf: KdfPool) -> Result<Site, ConfigError> {
-    let store = Store::open(&settings.database, UserSchema::default())
+    let store = Store::open(&settings.database, &settings.store)
         .await
         .map_err(|e| ConfigError(format!("site {:?}: {e}", settings.name)))?;
     let hashers = Hashers::new(settings.hashers.clone())
@@ -92,6 +92,7 @@ async fn serve(settings: Settings) -> Result<(), ConfigError> {
         tracing::info!(
             site = %site.name,
             database = %site.database,
+            user_model = %opened.store().schema().describe(),
             preferred_hasher = site.hashers.enabled.first().map_or("", |a| a.name()),
             "serving site"
         );
