@@ -26,22 +26,34 @@ ensure_debian_packages() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# ensure_venv: .venv with tests/requirements.txt installed; reinstalled when
-# the requirements file changes or the venv no longer runs.
+# ensure_venv [DIR REQUIREMENTS]: a virtualenv (default $VENV with
+# $REQUIREMENTS) with the requirements installed; reinstalled when the
+# requirements file changes or the venv no longer runs.
 ensure_venv() {
-    if ! "$VENV/bin/python" -c '' >/dev/null 2>&1; then
-        step "creating virtualenv $VENV"
-        rm -rf "$VENV"
-        python3 -m venv "$VENV"
+    local venv=${1:-$VENV} requirements=${2:-$REQUIREMENTS}
+    if ! "$venv/bin/python" -c '' >/dev/null 2>&1; then
+        step "creating virtualenv $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
     fi
     local want have=""
-    want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
-    [ -f "$VENV/.requirements.sha256" ] && have=$(cat "$VENV/.requirements.sha256")
+    want=$(sha256sum "$requirements" | cut -d' ' -f1)
+    [ -f "$venv/.requirements.sha256" ] && have=$(cat "$venv/.requirements.sha256")
     if [ "$want" != "$have" ]; then
-        step "installing $REQUIREMENTS into $VENV"
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
-        echo "$want" >"$VENV/.requirements.sha256"
+        step "installing $requirements into $venv"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+        echo "$want" >"$venv/.requirements.sha256"
     fi
+}
+
+# ensure_django_venvs: one venv per Django LTS the conformance tests ask
+# (.venv-django42, .venv-django52; tests/requirements-django42.txt, -52.txt).
+DJANGO_TAGS=(42 52)
+ensure_django_venvs() {
+    local tag
+    for tag in "${DJANGO_TAGS[@]}"; do
+        ensure_venv ".venv-django$tag" "tests/requirements-django$tag.txt"
+    done
 }
 
 # fill_template SRC DST NAME=VALUE...: replace @NAME@ markers.

@@ -17,14 +17,14 @@ import http.client
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from support.procs import free_port, port_open, stop_pid, tail
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DB = REPO / "examples" / "demo" / "db.sqlite3"
@@ -53,39 +53,6 @@ def apache_binary():
             pytrace=False,
         )
     return path
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def tail(path, lines=40):
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError as e:
-        return f"({e})"
-
-
-def stop_pid(proc, timeout=10):
-    """Stop one process we started, by its PID: SIGTERM, then SIGKILL."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=timeout)
 
 
 class Djauth:

@@ -1,0 +1,132 @@
+"""Conformance harness: real Django (4.2 and 5.2) is the oracle, the real djauth
+binary answers through its FastCGI front door, on SQLite, PostgreSQL and MariaDB.
+
+Django runs in its own venvs (`.venv-django42`, `.venv-django52`, made by
+scripts/test from tests/requirements-django42.txt / -django52.txt) through
+tests/conformance/django_side.py, which builds the fixture database and writes
+Django's answers to JSON. The private database servers come from
+tests/support/dbservers.py. Missing pieces fail the run; nothing skips.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from support.dbservers import mariadb_server, postgres_server  # noqa: F401  (fixtures)
+from support.djauth import REPO
+from support.procs import tail
+
+HERE = Path(__file__).resolve().parent
+DJANGO_SIDE = HERE / "django_side.py"
+# One line per (version, backend, fixture), printed at the end of the run.
+SUMMARY = []
+
+
+def django_python(version):
+    tag = version.replace(".", "")
+    path = Path(os.environ.get(f"DJAUTH_DJANGO{tag}_PYTHON", REPO / f".venv-django{tag}" / "bin" / "python"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(
+            f"no Python with Django {version} at {path}: scripts/test creates .venv-django{tag} "
+            f"from tests/requirements-django{tag}.txt",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = Path(tempfile.mkdtemp(prefix="djauth-conformance-"))
+    yield path
+    if os.environ.get("DJAUTH_CONFORMANCE_KEEP"):
+        print(f"\nkept {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class BuiltDatabase:
+    """A fixture database built by Django, readable by djauth's SELECT-only role."""
+
+    def __init__(self, version, backend, fixture, answers_path, readonly_url, server):
+        import json
+
+        self.version, self.backend, self.fixture = version, backend, fixture
+        self.answers = json.loads(Path(answers_path).read_text())
+        self.readonly_url, self.server = readonly_url, server
+
+    def site_settings(self, site):
+        """The `[sites.NAME]` keys for one of the run's PASSWORD_HASHERS lists."""
+        settings = {
+            "database": self.readonly_url,
+            "password_hashers": self.answers["sites"][site],
+            "django_version": self.answers["django_version"],
+        }
+        if self.fixture == "custom":
+            settings["user_model"] = self.answers["user_model"]
+            settings["username_field"] = self.answers["username_field"]
+        return settings
+
+
+@pytest.fixture(scope="session")
+def built_databases(request, workdir):
+    """build(version, backend, fixture) -> BuiltDatabase, built once per session."""
+    cache = {}
+
+    def build(version, backend, fixture):
+        key = (version, backend, fixture)
+        if key in cache:
+            return cache[key]
+        name = f"dj{version.replace('.', '')}_{fixture}"
+        out = workdir / f"{name}_{backend}"
+        out.mkdir()
+        server = None
+        if backend == "sqlite":
+            db = out / "db.sqlite3"
+            admin, readonly = str(db), f"sqlite://{db}"
+        else:
+            server = request.getfixturevalue("postgres_server" if backend == "postgres" else "mariadb_server")
+            server.create_database(name)
+            admin, readonly = server.admin_url(name), server.readonly_url(name)
+        answers = out / "answers.json"
+        log = out / "django_side.log"
+        with open(log, "wb") as log_file:
+            proc = subprocess.run(
+                [str(django_python(version)), str(DJANGO_SIDE), "--backend", backend, "--database", admin,
+                 "--fixture", fixture, "--workdir", str(out), "--out", str(answers)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, timeout=900,
+            )
+        if proc.returncode != 0:
+            pytest.fail(f"django_side.py failed for {key}:\n{tail(log, 60)}", pytrace=False)
+        if server is not None:
+            server.grant_readonly(name)
+            assert not server.readonly_can_write(name), f"{readonly} can write: the role must be SELECT-only"
+        cache[key] = BuiltDatabase(version, backend, fixture, answers, readonly, server)
+        return cache[key]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def summary():
+    """Lines for the end-of-run summary."""
+    return SUMMARY
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SUMMARY:
+        terminalreporter.section("djauth vs Django conformance")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI"):
+        report.outcome = "failed"
+        report.longrepr = f"conformance test skipped in CI (CI={os.environ['CI']}): {report.longrepr}"

@@ -1,0 +1,95 @@
+"""djauth gives Django's answers: every triple of fixture_data.py, asked of
+real Django (django_side.py) and of the real djauth through FastCGI.
+
+For each (Django version, backend, fixture) the run prints
+`agree N / total M (deviations K: kinds...)`. A triple passes when djauth's
+HTTP status equals Django's, or when it differs only as a deviation that
+docs/compatibility.md documents (django_side.py computes what djauth must
+answer then). Anything else fails the test, with the exact triples.
+"""
+
+import base64
+import collections
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from support import fcgi
+from support.djauth import REPO, Djauth
+
+VERSIONS = ["4.2", "5.2"]
+BACKENDS = ["sqlite", "postgres", "mysql"]
+FIXTURES = ["default", "custom"]
+COMPATIBILITY = REPO / "docs" / "compatibility.md"
+
+# Deviation kind -> a regular expression matching the words of
+# docs/compatibility.md that document it. A deviation whose words are missing
+# there is a disagreement.
+DOCUMENTED = {
+    "nfkc-username": r"NFKC is applied to the incoming username",
+    "collation-username": r"collation cannot widen the match",
+    "malformed-hash": r"Malformed hash of a known algorithm",
+    "bcrypt-72-bytes": r"bcrypt passwords longer than 72 bytes",
+    "nul-username": r"\bNUL\b.*user ?name|user ?name.*\bNUL\b",
+}
+
+
+def ask_djauth(port, triples, workers=4):
+    def one(t):
+        try:
+            return fcgi.authenticate(port, base64.b64decode(t["user"]), base64.b64decode(t["password"]),
+                                     require=t["require"], site=t["site"]).status
+        except (OSError, fcgi.FastcgiError) as e:
+            return f"error: {e}"
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, triples))
+
+
+def describe(t, got):
+    user, password = base64.b64decode(t["user"]), base64.b64decode(t["password"])
+    return (f"  {t['label'][:60]}: user={user!r} password={password!r} require={t['require']!r} site={t['site']}"
+            f" -> djauth {got}, Django {t['django']} ({t['django_detail']})"
+            + (f", documented djauth answer {t['expected']} {t['deviations']}" if t["deviations"] else ""))
+
+
+def compare(answers, statuses):
+    documented_text = COMPATIBILITY.read_text()
+    agree, deviations, wrong = 0, collections.Counter(), []
+    for t, got in zip(answers["triples"], statuses):
+        if got == t["django"]:
+            agree += 1
+        elif got == t["expected"] and t["deviations"] and all(
+            kind in DOCUMENTED and re.search(DOCUMENTED[kind], documented_text, re.I) for kind in t["deviations"]
+        ):
+            deviations.update(t["deviations"])
+        else:
+            wrong.append(describe(t, got))
+    return agree, deviations, wrong
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_djauth_gives_djangos_answers(version, backend, fixture, built_databases, workdir, summary):
+    db = built_databases(version, backend, fixture)
+    answers = db.answers
+    name = f"dj{version.replace('.', '')}_{backend}_{fixture}"
+    sites = {site: db.site_settings(site) for site in answers["sites"]}
+    with Djauth(workdir, sites, name=name) as daemon:
+        statuses = ask_djauth(daemon.port, answers["triples"])
+    agree, deviations, wrong = compare(answers, statuses)
+    total = len(answers["triples"])
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(deviations.items()))
+    line = (f"Django {answers['django_release']:8} {backend:8} {fixture:7} agree {agree} / total {total}"
+            f" (deviations {sum(deviations.values())}: {kinds or 'none'})"
+            + (f"  UNEXPLAINED {len(wrong)}" if wrong else ""))
+    summary.append(line)
+    (workdir / f"{name}.results.json").write_text(
+        json.dumps([dict(t, djauth=s) for t, s in zip(answers["triples"], statuses)], ensure_ascii=False, indent=1)
+    )
+    assert not wrong, f"{line}\n{len(wrong)} answers differ from Django without a documented reason:\n" + "\n".join(
+        wrong[:40]
+    )

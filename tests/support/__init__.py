@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (importable because tests/pytest.ini sets pythonpath)."""
