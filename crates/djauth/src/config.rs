@@ -433,6 +433,11 @@ mod tests {
                 "[sites.a]\ndatabase = \"sqlite:///x\"\n[[fastcgi]]\nlisten = \"127.0.0.1:1\"\nrequire = \"group:\"\n",
                 "invalid requirement",
             ),
+            // Case C22: a permission without its app label is a start-up error.
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[[fastcgi]]\nlisten = \"127.0.0.1:1\"\nrequire = \"perm:commit_repo\"\n",
+                "app_label.codename",
+            ),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(needle), "{text:?} gave {err}");

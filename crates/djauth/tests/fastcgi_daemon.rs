@@ -90,6 +90,18 @@ impl Daemon {
         Daemon::start_with(None).0
     }
 
+    /// The log so far, once a line containing `needle` has arrived (or after 5 s).
+    fn log_with(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log.lock().unwrap().join("\n");
+            if log.contains(needle) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).unwrap();
         stream
@@ -339,6 +351,28 @@ fn authorization_by_requirement() {
     assert_eq!(daemon.authz(Some(b""), b"valid-user"), 401);
     // A broken requirement is the operator's error: 500, never a grant.
     assert_eq!(daemon.authz(Some(b"alice"), b"group:"), 500);
+    assert_eq!(daemon.authz(Some(b"frank"), b"perm:view_user"), 500);
+}
+
+#[test]
+fn permissions_staff_and_superuser() {
+    let daemon = Daemon::start();
+    // frank: staff and superuser, and auth.view_user through his group.
+    assert_eq!(daemon.authz(Some(b"frank"), b"perm:auth.view_user"), 200);
+    assert_eq!(daemon.authz(Some(b"alice"), b"perm:auth.view_user"), 403);
+    assert_eq!(daemon.authz(Some(b"alice"), b"perm:auth.View_user"), 403);
+    // An active superuser has every permission, even one that does not exist.
+    assert_eq!(daemon.authz(Some(b"frank"), b"perm:svn.commit_repo"), 200);
+    assert_eq!(daemon.authz(Some(b"frank"), b"staff"), 200);
+    assert_eq!(daemon.authz(Some(b"frank"), b"superuser"), 200);
+    assert_eq!(daemon.authz(Some(b"alice"), b"staff"), 403);
+    assert_eq!(daemon.authz(Some(b"alice"), b"superuser"), 403);
+    assert_eq!(
+        daemon.authz(Some(b"alice"), b"superuser group:secret-agents"),
+        200
+    );
+    // Inactive users meet nothing.
+    assert_eq!(daemon.authz(Some(b"carol"), b"perm:auth.view_user"), 401);
 }
 
 #[test]
@@ -500,7 +534,7 @@ fn bad_hashes_in_the_database_are_denials_with_a_log_line_never_errors() {
         );
     }
     assert_eq!(daemon.authn(b"dave", b"anything", &[]), 401);
-    let log = daemon.log.lock().unwrap().join("\n");
+    let log = daemon.log_with("reason=\"hasher-not-enabled\"");
     for (user, _) in rows {
         let line = log
             .lines()
