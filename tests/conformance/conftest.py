@@ -8,6 +8,7 @@ Django's answers to JSON. The private database servers come from
 tests/support/dbservers.py. Missing pieces fail the run; nothing skips.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,12 +49,17 @@ def workdir():
         shutil.rmtree(path, ignore_errors=True)
 
 
+def django_auth_tables(answers):
+    """The tables djauth reads: the user model's, its two M2M tables, and auth's."""
+    user = answers["user_table"]
+    return [user, f"{user}_groups", f"{user}_user_permissions", "auth_group", "auth_permission",
+            "auth_group_permissions", "django_content_type"]
+
+
 class BuiltDatabase:
     """A fixture database built by Django, readable by djauth's SELECT-only role."""
 
     def __init__(self, version, backend, fixture, answers_path, readonly_url, server):
-        import json
-
         self.version, self.backend, self.fixture = version, backend, fixture
         self.answers = json.loads(Path(answers_path).read_text())
         self.readonly_url, self.server = readonly_url, server
@@ -102,8 +108,12 @@ def built_databases(request, workdir):
         if proc.returncode != 0:
             pytest.fail(f"django_side.py failed for {key}:\n{tail(log, 60)}", pytrace=False)
         if server is not None:
-            server.grant_readonly(name)
-            assert not server.readonly_can_write(name), f"{readonly} can write: the role must be SELECT-only"
+            # PostgreSQL: exactly the tables docs/configuration.md tells users to grant;
+            # MariaDB: the whole database, as documented there.
+            tables = django_auth_tables(json.loads(answers.read_text())) if backend == "postgres" else None
+            server.grant_readonly(name, tables)
+            assert server.readonly_can(name, "SELECT COUNT(*) FROM auth_group"), f"{readonly} cannot read"
+            assert not server.readonly_can(name, "UPDATE auth_group SET name = name"), f"{readonly} can write"
         cache[key] = BuiltDatabase(version, backend, fixture, answers, readonly, server)
         return cache[key]
 

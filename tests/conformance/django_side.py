@@ -44,7 +44,6 @@ import argparse
 import base64
 import hashlib
 import json
-import os
 import sys
 import unicodedata
 import warnings

@@ -93,3 +93,20 @@ def test_djauth_gives_djangos_answers(version, backend, fixture, built_databases
     assert not wrong, f"{line}\n{len(wrong)} answers differ from Django without a documented reason:\n" + "\n".join(
         wrong[:40]
     )
+
+
+# Case C22's right values (research: cases.md), which Django itself must give on
+# the fixture: a check of the fixture, not of djauth.
+C22 = {
+    "perm:svn.commit_repo": {"dana": 200, "frank": 200, "root": 200, "gina": 403, "hank": 401},
+    "staff": {"gina": 200, "root": 200, "dana": 403, "frank": 403, "hank": 401},
+    "superuser": {"root": 200, "dana": 403, "frank": 403, "gina": 403, "hank": 401},
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fixture_gives_case_c22_answers_in_django(version, built_databases):
+    answers = built_databases(version, "sqlite", "default").answers
+    django = {t["label"]: t["django"] for t in answers["triples"]}
+    got = {req: {user: django.get(f"{user}/right/{req}") for user in want} for req, want in C22.items()}
+    assert got == C22

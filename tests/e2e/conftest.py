@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from support.djauth import djauth_binary
 from support.procs import free_port, port_open, stop_pid, tail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,13 +36,6 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
 # Log files whose tails are attached to the report of a failing test.
 _LOGS = []
-
-
-def djauth_binary():
-    path = Path(os.environ.get("DJAUTH_BIN", REPO / "target" / "release" / "djauth"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"djauth binary not found at {path}: run `cargo build --release` (scripts/test does)", pytrace=False)
-    return path
 
 
 def apache_binary():

@@ -16,7 +16,7 @@ directly:
     server = PostgresServer(workdir); server.start()
     server.create_database("site")        # owned by the admin role
     ...Django migrates through server.admin_url("site")...
-    server.grant_readonly("site")         # SELECT on every table, nothing else
+    server.grant_readonly("site", tables)  # SELECT on those tables (default all), nothing else
     djauth gets server.readonly_url("site")
     server.restart(); server.stop()
 
@@ -236,19 +236,19 @@ class PostgresServer(_Server):
         self.sql("postgres", f'CREATE DATABASE "{name}" OWNER {ADMIN_USER} ENCODING \'UTF8\' TEMPLATE template0')
         self.sql(name, f"REVOKE ALL ON DATABASE \"{name}\" FROM PUBLIC")
 
-    def grant_readonly(self, name):
-        """`GRANT SELECT` on every table of the database to the read-only role, nothing more."""
+    def grant_readonly(self, name, tables=None):
+        """`GRANT SELECT` to the read-only role on `tables` (default: every table), nothing more."""
+        what = ", ".join(f'"{t}"' for t in tables) if tables else "ALL TABLES IN SCHEMA public"
         self.sql(
             name,
             f'GRANT CONNECT ON DATABASE "{name}" TO {READONLY_USER}; '
             f"GRANT USAGE ON SCHEMA public TO {READONLY_USER}; "
-            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READONLY_USER};",
+            f"GRANT SELECT ON {what} TO {READONLY_USER};",
         )
 
-    def readonly_can_write(self, name):
-        """True if the read-only role could change a row (it must not)."""
-        proc = self._psql(name, "UPDATE auth_group SET name = name", READONLY_USER, READONLY_PASSWORD, check=False)
-        return proc.returncode == 0
+    def readonly_can(self, name, sql):
+        """True if the read-only role can run `sql` (SELECT yes, UPDATE must not)."""
+        return self._psql(name, sql, READONLY_USER, READONLY_PASSWORD, check=False).returncode == 0
 
 
 # --- MariaDB -----------------------------------------------------------------
@@ -352,13 +352,15 @@ class MariadbServer(_Server):
             f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;",
         )
 
-    def grant_readonly(self, name):
-        """`GRANT SELECT` on the database's tables to the read-only role, nothing more."""
-        self.sql(None, f"GRANT SELECT ON `{name}`.* TO '{READONLY_USER}'@'%'; FLUSH PRIVILEGES;")
+    def grant_readonly(self, name, tables=None):
+        """`GRANT SELECT` to the read-only role on `tables` (default: the whole database), nothing more."""
+        targets = [f"`{name}`.`{t}`" for t in tables] if tables else [f"`{name}`.*"]
+        self.sql(None, "".join(f"GRANT SELECT ON {t} TO '{READONLY_USER}'@'%'; " for t in targets) + "FLUSH PRIVILEGES;")
 
-    def readonly_can_write(self, name):
+    def readonly_can(self, name, sql):
+        """True if the read-only role can run `sql` over TCP (SELECT yes, UPDATE must not)."""
         args = [self.bin["client"], "--no-defaults", "-h", "127.0.0.1", "-P", str(self.port), "-u", READONLY_USER,
-                f"-p{READONLY_PASSWORD}", "-e", "UPDATE auth_group SET name = name", name]
+                f"-p{READONLY_PASSWORD}", "-e", sql, name]
         return subprocess.run(args, capture_output=True, timeout=60).returncode == 0
 
 
