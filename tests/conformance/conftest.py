@@ -71,9 +71,11 @@ class BuiltDatabase:
             "password_hashers": self.answers["sites"][site],
             "django_version": self.answers["django_version"],
         }
-        if self.fixture == "custom":
+        if self.fixture.startswith("custom"):
             settings["user_model"] = self.answers["user_model"]
             settings["username_field"] = self.answers["username_field"]
+        if self.fixture == "custom-iexact":
+            settings["username_match"] = "iexact"
         return settings
 
 

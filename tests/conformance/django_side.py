@@ -5,11 +5,13 @@ Django, then answer every triple with Django's own code.
 Run with the Python of a Django venv (.venv-django42, .venv-django52):
 
     django_side.py --backend sqlite|postgres|mysql --database PATH-or-ADMIN-URL \
-                   --fixture default|custom --workdir DIR --out answers.json
+                   --fixture default|custom|custom-iexact --workdir DIR --out answers.json
 
 1. `settings.configure` (for `custom`, an app `accounts` with
    `EmailUser(AbstractBaseUser, PermissionsMixin)` is generated in DIR and
-   migrated with makemigrations + migrate), `migrate`, then the users, groups
+   migrated with makemigrations + migrate; for `custom-iexact` its manager
+   looks users up with `email__iexact`, as some projects do (case C08b),
+   which djauth mirrors with `username_match = "iexact"`), `migrate`, then the users, groups
    and permissions of fixture_data.py. Hashes are made by Django's own hasher
    classes: most with cheap parameters (`encode(..., iterations=1000)`, or
    subclasses with lower costs used only to *produce* the string: the stored
@@ -63,8 +65,15 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 
 
+# custom-iexact: the project's manager finds users case-insensitively (C08b).
+IEXACT = {iexact}
+
+
 class EmailUserManager(BaseUserManager):
-    pass
+    def get_by_natural_key(self, username):
+        if IEXACT:
+            return self.get(**{{self.model.USERNAME_FIELD + "__iexact": username}})
+        return super().get_by_natural_key(username)
 
 
 class EmailUser(AbstractBaseUser, PermissionsMixin):
@@ -139,12 +148,12 @@ def configure(args):
 
     apps = ["django.contrib.contenttypes", "django.contrib.auth"]
     extra = {}
-    if args.fixture == "custom":
+    if args.fixture.startswith("custom"):
         app = Path(args.workdir) / "accounts"
         (app / "migrations").mkdir(parents=True, exist_ok=True)
         (app / "__init__.py").write_text("")
         (app / "migrations" / "__init__.py").write_text("")
-        (app / "models.py").write_text(ACCOUNTS_MODELS)
+        (app / "models.py").write_text(ACCOUNTS_MODELS.format(iexact=args.fixture == "custom-iexact"))
         sys.path.insert(0, str(Path(args.workdir)))
         apps.append("accounts")
         extra["AUTH_USER_MODEL"] = "accounts.EmailUser"
@@ -243,7 +252,7 @@ def build(args):
     from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
 
-    if args.fixture == "custom":
+    if args.fixture.startswith("custom"):
         call_command("makemigrations", "accounts", verbosity=0, interactive=False)
     call_command("migrate", verbosity=0, interactive=False)
 
@@ -261,7 +270,7 @@ def build(args):
         groups[name].permissions.add(*[perm(p) for p in perms])
 
     User = get_user_model()
-    custom = args.fixture == "custom"
+    custom = args.fixture.startswith("custom")
     stored = {}
     for spec in fd.users_for(args.fixture, args.backend):
         login = fd.login_of(spec.name, args.fixture)
@@ -369,6 +378,39 @@ def django_answer(username, password, requirement, exact_username=False):
     return Answer(200 if any(met) else 403, "authenticated; requirement " + ("met" if any(met) else "not met"))
 
 
+def iexact_answer(username, password, requirement):
+    """djauth's `username_match = "iexact"`: the one stored name equal to the
+    typed one ignoring case (Unicode lowercase), answered as Django answers
+    for that stored name; none -> not found, several -> refused. Returns the
+    answer and the deviation kind that would explain a difference from Django's
+    own `email__iexact` lookup."""
+    import accounts.models
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    names = User._default_manager.values_list(User.USERNAME_FIELD, flat=True)
+    matches = [name for name in names if name.lower() == username.lower()]
+    try:
+        found = User._default_manager.get_by_natural_key(username).get_username()
+    except User.MultipleObjectsReturned:
+        found = "several"
+    except Exception:  # noqa: BLE001  (not found, or a database error)
+        found = None
+    if len(matches) > 1:
+        return Answer(401, f"{len(matches)} users match ignoring case: refused"), "iexact-ambiguous"
+    if found not in (None, "several") and found.lower() != username.lower():
+        kind = "iexact-collation"  # Django's lookup matched beyond case: accents, trailing spaces
+    else:
+        kind = "iexact-case-folding"
+    if not matches:
+        return Answer(401, "no user matches ignoring case"), kind
+    accounts.models.IEXACT = False
+    try:
+        return django_answer(matches[0], password, requirement), kind
+    finally:
+        accounts.models.IEXACT = True
+
+
 def is_bcrypt_length_error(error):
     return isinstance(error, ValueError) and "72 bytes" in str(error)
 
@@ -384,9 +426,12 @@ def expectations(triple, fixture):
         current = django_answer(normal, password, triple.requirement)
         if current.status != strict.status:
             kinds.append("nfkc-username")
-    exact = django_answer(normal, password, triple.requirement, exact_username=True)
+    if fixture == "custom-iexact":
+        exact, kind = iexact_answer(normal, password, triple.requirement)
+    else:
+        exact, kind = django_answer(normal, password, triple.requirement, exact_username=True), "collation-username"
     if exact.status != current.status:
-        kinds.append("collation-username")
+        kinds.append(kind)
     current = exact
     if current.status == 500:
         if is_bcrypt_length_error(current.error):
@@ -446,7 +491,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "mysql"], required=True)
     parser.add_argument("--database", required=True, help="SQLite file path, or the admin URL")
-    parser.add_argument("--fixture", choices=["default", "custom"], required=True)
+    parser.add_argument("--fixture", choices=["default", "custom", "custom-iexact"], required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()

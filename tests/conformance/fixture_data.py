@@ -126,7 +126,7 @@ REQUIREMENTS = [
 
 def login_of(name, fixture):
     """What the client types for user `name` in this fixture."""
-    return name if fixture == "default" else f"{name}@example.org"
+    return name if fixture == "default" else f"{name}@example.org"  # custom models: the e-mail
 
 
 def password_of(spec):
@@ -215,21 +215,25 @@ def triples_for(fixture, backend, seed=20241203):
 
     # --- usernames that are not (exactly) stored ones
     alice, józef = login_of("alice", fixture), login_of("józef", fixture)
-    for label, user in [
-        ("unknown", login_of("nosuchuser", fixture)),
-        ("empty-username", ""),
-        ("upper-case", alice.upper()),
-        ("title-case-of-lower-only", login_of("Dana", fixture)),
-        ("trailing-space", alice + " "),
-        ("leading-space", " " + alice),
-        ("nfd-username", unicodedata.normalize("NFD", józef)),
-        ("fullwidth-username", "ａｌｉｃｅ" + alice[5:]),
-        ("accent-dropped", login_of("jozef", fixture)),
-        ("long-username", "a" * 300),
+    zoë, straße = login_of("zoë", fixture), login_of("ßtraße", fixture)
+    for label, user, password in [
+        ("unknown", login_of("nosuchuser", fixture), "pw-alice"),
+        ("empty-username", "", "pw-alice"),
+        ("upper-case", alice.upper(), "pw-alice"),
+        ("capitalised", alice.capitalize(), "pw-alice"),
+        ("title-case-of-lower-only", login_of("Dana", fixture), "pw-dana"),
+        ("trailing-space", alice + " ", "pw-alice"),
+        ("leading-space", " " + alice, "pw-alice"),
+        ("nfd-username", unicodedata.normalize("NFD", józef), "Pässwörd-123"),
+        ("fullwidth-username", "ａｌｉｃｅ" + alice[5:], "pw-alice"),
+        ("accent-dropped", login_of("jozef", fixture), "Pässwörd-123"),
+        ("upper-non-ascii", józef.upper(), "Pässwörd-123"),
+        ("upper-diaeresis", zoë.upper(), "naïve-ñ-🔑"),
+        ("upper-sharp-s", straße.upper(), "Straße"),
+        ("long-username", "a" * 300, "pw-alice"),
     ]:
-        password = "Pässwörd-123" if "józef" in unicodedata.normalize("NFKC", user) or "jozef" in user else "pw-alice"
-        add(f"{label}/{user!r}", user, password, site="legacy")
-        add(f"{label}/{user!r}/default-site", user, password, site="default")
+        add(f"{label}/{user[:40]!r}", user, password, site="legacy")
+        add(f"{label}/{user[:40]!r}/default-site", user, password, site="default")
     # Latin-1 bytes (not UTF-8) for the name, the password, or both
     add("latin1-username", józef.encode("latin-1"), "Pässwörd-123")
     add("latin1-password", józef, "Pässwörd-123".encode("latin-1"))
