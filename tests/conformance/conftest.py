@@ -59,8 +59,8 @@ def django_auth_tables(answers):
 class BuiltDatabase:
     """A fixture database built by Django, readable by djauth's SELECT-only role."""
 
-    def __init__(self, version, backend, fixture, answers_path, readonly_url, server):
-        self.version, self.backend, self.fixture = version, backend, fixture
+    def __init__(self, name, version, backend, fixture, answers_path, readonly_url, server):
+        self.name, self.version, self.backend, self.fixture = name, version, backend, fixture
         self.answers = json.loads(Path(answers_path).read_text())
         self.readonly_url, self.server = readonly_url, server
 
@@ -116,7 +116,7 @@ def built_databases(request, workdir):
             server.grant_readonly(name, tables)
             assert server.readonly_can(name, "SELECT COUNT(*) FROM auth_group"), f"{readonly} cannot read"
             assert not server.readonly_can(name, "UPDATE auth_group SET name = name"), f"{readonly} can write"
-        cache[key] = BuiltDatabase(version, backend, fixture, answers, readonly, server)
+        cache[key] = BuiltDatabase(name, version, backend, fixture, answers, readonly, server)
         return cache[key]
 
     return build

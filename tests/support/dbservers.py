@@ -33,6 +33,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -90,6 +91,10 @@ class _Server:
 
     def readonly_url(self, db):
         return f"{self.scheme}://{READONLY_USER}:{READONLY_PASSWORD}@127.0.0.1:{self.port}/{db}"
+
+    def readonly_socket_url(self, db):
+        """The read-only role's URL through the Unix socket (the forms docs/configuration.md gives)."""
+        raise NotImplementedError
 
     def start(self, timeout=60):
         if self.running():
@@ -210,6 +215,9 @@ class PostgresServer(_Server):
             **self.run_as,
         )
 
+    def readonly_socket_url(self, db):
+        return f"postgres://{READONLY_USER}:{READONLY_PASSWORD}@{quote(str(self.socket_dir), safe='')}:{self.port}/{db}"
+
     def _psql(self, db, sql, user=ADMIN_USER, password=ADMIN_PASSWORD, check=True):
         env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="5")
         proc = subprocess.run(
@@ -316,6 +324,9 @@ class MariadbServer(_Server):
                 *self.user_opt,
             ]
         )
+
+    def readonly_socket_url(self, db):
+        return f"mysql://{READONLY_USER}:{READONLY_PASSWORD}@localhost/{db}?socket={quote(str(self.socket))}"
 
     def _client(self, sql, db=None, check=True):
         args = [self.bin["client"], "--no-defaults", f"--socket={self.socket}", "-u", "root", "-N", "-B", "-e", sql]

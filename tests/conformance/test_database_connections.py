@@ -1,4 +1,5 @@
-"""Case C20: the database restarts, or goes away, while djauth runs.
+"""How djauth reaches PostgreSQL and MariaDB: Unix sockets, and case C20, the
+database restarts or goes away while djauth runs.
 
 djauth keeps pooled connections; after the server restarts they are dead. The
 next request must still be answered correctly (stale connection detected,
@@ -55,3 +56,13 @@ def test_database_restart_while_djauth_runs(backend, built_databases, workdir):
 
         assert eventually(daemon.port, 200) == 200, "djauth did not recover when the database came back"
         assert ask(daemon.port, password=b"wrong") == 401
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_unix_socket_url(backend, built_databases, workdir):
+    db = built_databases("5.2", backend, "default")
+    site = dict(db.site_settings("legacy"), database=db.server.readonly_socket_url(db.name))
+    with Djauth(workdir, {"legacy": site}, name=f"socket_{backend}") as daemon:
+        assert ask(daemon.port) == 200
+        assert ask(daemon.port, password=b"wrong") == 401
+        assert ask(daemon.port, user=b"nosuchuser") == 401
