@@ -93,6 +93,7 @@ impl Hashers {
     pub fn new(cfg: HasherConfig) -> Result<Self, ConfigError> {
         let preferred = *cfg.enabled.first().ok_or(ConfigError::NoHashers)?;
         cfg.defaults.validate()?;
+        cfg.validate_caps()?;
         Ok(Hashers { cfg, preferred })
     }
 

@@ -169,13 +169,15 @@ pub struct HasherConfig {
     /// reported malformed. Default 1 GiB (Django has no limit).
     pub argon2_max_memory_kib: u32,
     /// Largest argon2 `t` that will be computed; larger values are reported
-    /// malformed. Default `u32::MAX` (no limit, as in Django).
+    /// malformed. Default 32 (Django writes 2; Django itself has no limit).
     pub argon2_max_time_cost: u32,
     /// Largest PBKDF2 iteration count that will be computed; larger values are
-    /// reported malformed. Default 100,000,000 (Django's limit is 2^31-1).
+    /// reported malformed. Default 20,000,000, about 3 s of work (Django
+    /// writes at most 1,800,000; its own limit is 2^31-1).
     pub pbkdf2_max_iterations: u32,
     /// Largest bcrypt cost that will be computed; larger values are reported
-    /// malformed. Default 31 (bcrypt's own maximum).
+    /// malformed. Default 16, about 5 s of work (Django writes 12; bcrypt's
+    /// own maximum is 31, days of work).
     pub bcrypt_max_cost: u32,
 }
 
@@ -227,6 +229,42 @@ impl HasherConfig {
     }
 }
 
+impl HasherConfig {
+    /// The preferred hasher's resource cap must admit its own default
+    /// parameters, or the hashes Django makes today would be refused.
+    pub(crate) fn validate_caps(&self) -> Result<(), ConfigError> {
+        let d = &self.defaults;
+        let (_, t, m, p, _) = d.argon2;
+        let (n, r, scrypt_p) = d.scrypt;
+        let scrypt_memory = 128 * u64::from(r) * (n + 2) + 128 * u64::from(r) * u64::from(scrypt_p);
+        let (fits, name) = match self.enabled.first() {
+            Some(Algorithm::Pbkdf2Sha256 | Algorithm::Pbkdf2Sha1) => (
+                self.pbkdf2_max_iterations >= d.pbkdf2_iterations,
+                "pbkdf2_max_iterations",
+            ),
+            Some(Algorithm::Bcrypt | Algorithm::BcryptSha256) => {
+                (self.bcrypt_max_cost >= d.bcrypt_rounds, "bcrypt_max_cost")
+            }
+            Some(Algorithm::Argon2) if self.argon2_max_time_cost < t => {
+                (false, "argon2_max_time_cost")
+            }
+            Some(Algorithm::Argon2) => (
+                self.argon2_max_memory_kib >= m.max(8 * p),
+                "argon2_max_memory_kib",
+            ),
+            Some(Algorithm::Scrypt) => {
+                (self.scrypt_max_memory >= scrypt_memory, "scrypt_max_memory")
+            }
+            _ => (true, ""),
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(ConfigError::CapBelowDefault(name))
+        }
+    }
+}
+
 impl Default for HasherConfig {
     /// Django 5.2: its default `PASSWORD_HASHERS` and default parameters.
     fn default() -> Self {
@@ -235,9 +273,9 @@ impl Default for HasherConfig {
             defaults: DjangoDefaults::default(),
             scrypt_max_memory: OPENSSL_SCRYPT_MAX_MEMORY,
             argon2_max_memory_kib: 1024 * 1024,
-            argon2_max_time_cost: u32::MAX,
-            pbkdf2_max_iterations: 100_000_000,
-            bcrypt_max_cost: 31,
+            argon2_max_time_cost: 32,
+            pbkdf2_max_iterations: 20_000_000,
+            bcrypt_max_cost: 16,
         }
     }
 }
@@ -251,6 +289,9 @@ pub enum ConfigError {
     /// A default parameter could never be computed.
     #[error("invalid default hasher parameters: {0}")]
     InvalidDefault(&'static str),
+    /// A resource cap is below the cost of the preferred hasher's default hashes.
+    #[error("{0} is below what the preferred hasher's default hashes need")]
+    CapBelowDefault(&'static str),
 }
 
 #[cfg(test)]

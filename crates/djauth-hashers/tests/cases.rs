@@ -511,3 +511,22 @@ fn describe_summaries() {
     assert!(d.summary.contains("\"lolcat\""), "{}", d.summary);
     assert!(d.to_string().contains(&d.summary));
 }
+
+/// Rows that ask for days of work are refused at once under the default caps
+/// (found by attacking the daemon with them).
+#[test]
+fn hostile_cost_parameters_are_refused_quickly() {
+    let hashers = Hashers::new(HasherConfig::all_enabled()).expect("config");
+    for hostile in [
+        "argon2$argon2id$v=19$m=8,t=4294967295,p=1$c29tZXNhbHQ$TMa6A8fPJhCAUXRhJXCXdw",
+        "bcrypt_sha256$$2b$31$abcdefghijklmnopqrstuuVTgWIlfVafOdCoNj73.S3YIYkZL7g7S",
+        "bcrypt$$2b$17$abcdefghijklmnopqrstuubzadhGtS2zEF.gu0yd0opP6cVzb.e0i",
+        "pbkdf2_sha256$2000000000$salt$8ZPFyRsWlAkpavfiZnqXkbQn/L8n0AOKy5VnbWdKWcg=",
+    ] {
+        let outcome = hashers.check(b"secret", Some(hostile));
+        assert!(
+            matches!(outcome, Outcome::Malformed { .. }),
+            "{hostile}: {outcome:?}"
+        );
+    }
+}

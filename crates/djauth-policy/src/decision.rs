@@ -24,7 +24,9 @@ pub enum Denial {
     WrongPassword,
     /// The stored password is unusable (`!…`): this account cannot log in with a password.
     UnusablePassword,
-    /// The stored hash's algorithm is unknown or not in the site's `password_hashers`.
+    /// The stored value names no known algorithm (or is empty).
+    UnknownAlgorithm,
+    /// The stored hash's algorithm is not in the site's `password_hashers`.
     HasherNotEnabled,
     /// The stored hash of a known algorithm is malformed; a log line says how.
     MalformedHash,
@@ -32,6 +34,8 @@ pub enum Denial {
     Inactive,
     /// Several rows have this exact username.
     AmbiguousUser,
+    /// The user's row holds values of the wrong type.
+    BadUserRow,
     /// No authenticated user was given to an authorization check.
     NoUser,
     /// The user is authenticated but meets none of the requirements.
@@ -44,10 +48,12 @@ impl Denial {
         match self {
             Denial::WrongPassword => "wrong-password",
             Denial::UnusablePassword => "unusable-password",
+            Denial::UnknownAlgorithm => "unknown-algorithm",
             Denial::HasherNotEnabled => "hasher-not-enabled",
             Denial::MalformedHash => "malformed-hash",
             Denial::Inactive => "inactive",
             Denial::AmbiguousUser => "ambiguous-user",
+            Denial::BadUserRow => "bad-user-row",
             Denial::NoUser => "no-user",
             Denial::RequirementNotMet => "requirement-not-met",
         }

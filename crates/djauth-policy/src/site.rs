@@ -75,7 +75,7 @@ impl Site {
             Outcome::Malformed { algorithm, reason } => {
                 tracing::warn!(
                     site = %self.name,
-                    user = %user.username,
+                    user = ?user.username,
                     user_id = user.id,
                     algorithm = algorithm.name(),
                     "stored password hash is malformed ({reason}); login refused"
@@ -85,7 +85,7 @@ impl Site {
             Outcome::Null => {
                 tracing::warn!(
                     site = %self.name,
-                    user = %user.username,
+                    user = ?user.username,
                     user_id = user.id,
                     "stored password is NULL; login refused"
                 );
@@ -93,9 +93,8 @@ impl Site {
             }
             Outcome::Mismatch(_) => Ok(Decision::Denied(Denial::WrongPassword)),
             Outcome::Unusable => Ok(Decision::Denied(Denial::UnusablePassword)),
-            Outcome::UnknownAlgorithm | Outcome::Disabled(_) => {
-                Ok(Decision::Denied(Denial::HasherNotEnabled))
-            }
+            Outcome::UnknownAlgorithm => Ok(Decision::Denied(Denial::UnknownAlgorithm)),
+            Outcome::Disabled(_) => Ok(Decision::Denied(Denial::HasherNotEnabled)),
         }
     }
 
@@ -125,10 +124,14 @@ impl Site {
             Err(StoreError::DuplicateUser(name)) => {
                 tracing::warn!(
                     site = %self.name,
-                    user = %name,
-                    "several user rows have this exact username; refused"
+                    user = ?name,
+                    "several user rows match this username; refused"
                 );
                 Ok(Lookup::Refused(Decision::Denied(Denial::AmbiguousUser)))
+            }
+            Err(e @ StoreError::BadRow { .. }) => {
+                tracing::warn!(site = %self.name, "{e}; refused");
+                Ok(Lookup::Refused(Decision::Denied(Denial::BadUserRow)))
             }
             Err(e) => Err(PolicyError::Database(e)),
         }

@@ -24,6 +24,15 @@ pub enum StoreError {
     /// A query failed (database down, locked, connection lost ...).
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+    /// A user row holds a value of the wrong type (e.g. a BLOB password or a
+    /// text `is_active`): a data problem, answered as a refusal.
+    #[error("a user row for {username:?} cannot be read: {reason}")]
+    BadRow {
+        /// The username looked up.
+        username: String,
+        /// The decoding error.
+        reason: String,
+    },
     /// More than one row matches this username.
     #[error("more than one user row matches the username {0:?}")]
     DuplicateUser(String),

@@ -116,7 +116,16 @@ impl Store {
         ];
         let rows = self
             .retrying(|| self.pool.users(&self.queries.user, username, flags))
-            .await?;
+            .await
+            .map_err(|e| match e {
+                StoreError::Query(
+                    e @ (sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)),
+                ) => StoreError::BadRow {
+                    username: username.to_owned(),
+                    reason: e.to_string(),
+                },
+                other => other,
+            })?;
         let wanted = match self.schema.username_match {
             UsernameMatch::Exact => username.to_owned(),
             UsernameMatch::Iexact => username.to_lowercase(),

@@ -14,6 +14,9 @@ use djauth_store::{
 };
 use serde::Deserialize;
 
+/// More concurrent hash computations than this only exhausts memory.
+const MAX_KDF_WORKERS: usize = 256;
+
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,8 +45,12 @@ pub struct SiteConfig {
     pub scrypt_max_memory: Option<u64>,
     /// Largest memory an argon2 hash may ask for, in KiB (default 1 GiB).
     pub argon2_max_memory_kib: Option<u32>,
-    /// Largest PBKDF2 iteration count accepted from the database (default 100,000,000).
+    /// Largest PBKDF2 iteration count accepted from the database (default 20,000,000).
     pub pbkdf2_max_iterations: Option<u32>,
+    /// Largest argon2 time cost accepted from the database (default 32).
+    pub argon2_max_time_cost: Option<u32>,
+    /// Largest bcrypt cost accepted from the database (default 16).
+    pub bcrypt_max_cost: Option<u32>,
     /// A file holding the database password (first line), instead of the URL.
     pub database_password_file: Option<std::path::PathBuf>,
     /// Most database connections at once (default 8).
@@ -174,8 +181,12 @@ impl ConfigFile {
                 require,
             });
         }
-        if self.kdf_workers == Some(0) {
-            return Err(ConfigError("kdf_workers must be at least 1".into()));
+        if let Some(workers) = self.kdf_workers
+            && !(1..=MAX_KDF_WORKERS).contains(&workers)
+        {
+            return Err(ConfigError(format!(
+                "kdf_workers must be between 1 and {MAX_KDF_WORKERS}"
+            )));
         }
         Ok(Settings {
             sites,
@@ -209,6 +220,13 @@ impl SiteConfig {
         if let Some(cap) = self.pbkdf2_max_iterations {
             hashers.pbkdf2_max_iterations = cap;
         }
+        if let Some(cap) = self.argon2_max_time_cost {
+            hashers.argon2_max_time_cost = cap;
+        }
+        if let Some(cap) = self.bcrypt_max_cost {
+            hashers.bcrypt_max_cost = cap;
+        }
+        djauth_hashers::Hashers::new(hashers.clone()).map_err(|e| context(e.to_string()))?;
         let store = self.store_options().map_err(context)?;
         Ok(SiteSettings {
             name,
@@ -424,6 +442,14 @@ mod tests {
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\npool_max_connections = 0\n",
                 "pool_max_connections",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\npbkdf2_max_iterations = 0\n",
+                "pbkdf2_max_iterations is below",
+            ),
+            (
+                "kdf_workers = 100000\n[sites.a]\ndatabase = \"sqlite:///x\"\n",
+                "kdf_workers",
             ),
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\n[[fastcgi]]\nlisten = \"127.0.0.1:1\"\nsite = \"b\"\n",

@@ -16,9 +16,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::config::FastcgiSettings;
-use crate::header_value::{encode_groups, plain_value};
+use crate::header_value::{LoggedName, encode_groups, plain_value};
 
-/// Apache gives up on an authorizer after 30 s; so do we, per read.
+/// Apache sends a whole request at once; a connection that has not
+/// completed one this long after it opened (or after the previous reply)
+/// is closed, so slow clients cannot hold connection slots.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// Apache gives up on an authorizer after 30 s; so do we when writing.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once per listener; more wait in the accept queue.
 const MAX_CONNECTIONS: usize = 1024;
@@ -107,10 +111,11 @@ impl FastcgiDoor {
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut connection = Connection::new(Limits::default());
         let mut buffer = vec![0u8; 16 * 1024];
+        let mut deadline = tokio::time::Instant::now() + REQUEST_DEADLINE;
         loop {
-            let read = tokio::time::timeout(IO_TIMEOUT, stream.read(&mut buffer))
+            let read = tokio::time::timeout_at(deadline, stream.read(&mut buffer))
                 .await
-                .map_err(|_| "timed out waiting for the web server".to_string())?
+                .map_err(|_| "no complete request in time; closing".to_string())?
                 .map_err(|e| e.to_string())?;
             if read == 0 {
                 return connection.finish().map_err(|e| e.to_string());
@@ -134,6 +139,7 @@ impl FastcgiDoor {
                 if close {
                     return Ok(());
                 }
+                deadline = tokio::time::Instant::now() + REQUEST_DEADLINE;
             }
         }
     }
@@ -183,7 +189,7 @@ impl FastcgiDoor {
             }
             (_, None) => Ok(Decision::Denied(Denial::NoUser)),
         };
-        let typed_user = String::from_utf8_lossy(user.unwrap_or_default()).into_owned();
+        let typed_user = LoggedName(user.unwrap_or_default());
         match decision {
             Ok(Decision::Granted(identity)) => match plain_value(&identity.username) {
                 Some(username) => {
@@ -210,11 +216,11 @@ impl FastcgiDoor {
                 }
             },
             Ok(Decision::NotFound) => {
-                tracing::info!(site = site.name(), user = %typed_user, %client, reason = "unknown-user", "denied");
+                tracing::info!(site = site.name(), user = %typed_user, client = %LoggedName(client.as_bytes()), reason = "unknown-user", "denied");
                 Reply::unauthorized()
             }
             Ok(Decision::Denied(denial)) => {
-                tracing::info!(site = site.name(), user = %typed_user, %client, reason = denial.as_str(), "denied");
+                tracing::info!(site = site.name(), user = %typed_user, client = %LoggedName(client.as_bytes()), reason = denial.as_str(), "denied");
                 if denial == Denial::RequirementNotMet {
                     Reply::forbidden()
                 } else {
@@ -222,7 +228,7 @@ impl FastcgiDoor {
                 }
             }
             Err(e) => {
-                tracing::error!(site = site.name(), user = %typed_user, %client, "error: {e}");
+                tracing::error!(site = site.name(), user = %typed_user, client = %LoggedName(client.as_bytes()), "error: {e}");
                 Reply::error()
             }
         }

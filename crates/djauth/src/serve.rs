@@ -13,6 +13,9 @@ use crate::cli::{ServeArgs, SiteSource};
 use crate::config::{ConfigError, ConfigFile, FastcgiSettings, Settings, SiteConfig, SiteSettings};
 use crate::fastcgi_door::FastcgiDoor;
 
+/// How long in-flight work may finish after SIGTERM before the process exits.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Name of the single site given with `--database`.
 pub const DEFAULT_SITE: &str = "default";
 
@@ -31,7 +34,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(ConfigError(format!("cannot start the runtime: {e}"))),
     };
-    match runtime.block_on(serve(settings)) {
+    let result = runtime.block_on(serve(settings));
+    // A hash still being computed must not keep the process alive after SIGTERM.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
@@ -120,6 +126,12 @@ async fn start_fastcgi(
         .await
         .map_err(|e| ConfigError(format!("cannot listen on {}: {e}", settings.listen)))?;
     let bound = listener.local_addr().unwrap_or(settings.listen);
+    if !bound.ip().is_loopback() {
+        tracing::warn!(
+            listen = %bound,
+            "FastCGI listener is not on loopback: anyone who can reach it can test passwords and look up users; keep it on 127.0.0.1 or behind a firewall"
+        );
+    }
     tracing::info!(
         listen = %bound,
         site = settings.site.as_deref().unwrap_or("from DJANGO_SITE"),

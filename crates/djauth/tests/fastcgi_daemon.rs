@@ -37,14 +37,15 @@ impl Daemon {
     /// plus `extra_listener` (a `[[fastcgi]]` table body without `listen`) if
     /// given; returns the daemon and the extra listener's address.
     fn start_with(extra_listener: Option<&str>) -> (Daemon, Option<SocketAddr>) {
-        Daemon::start_on(extra_listener, &[])
+        Daemon::start_on(extra_listener, &[], &[])
     }
 
     /// Like `start_with`, after setting the stored password of some users
-    /// (`(username, encoded)`) in the copied demo database.
+    /// (`(username, encoded)`) and running `statements` in the copied demo database.
     fn start_on(
         extra_listener: Option<&str>,
         passwords: &[(&str, &str)],
+        statements: &[&str],
     ) -> (Daemon, Option<SocketAddr>) {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
@@ -56,7 +57,7 @@ impl Daemon {
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db.sqlite3");
         std::fs::copy(&demo, &db).unwrap();
-        set_passwords(&db, passwords);
+        edit_database(&db, passwords, statements);
         let mut config = format!(
             "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n",
             db.display()
@@ -175,9 +176,9 @@ fn listening_addresses(
         .collect()
 }
 
-/// Plants stored password values in a copy of the demo database.
-fn set_passwords(path: &std::path::Path, passwords: &[(&str, &str)]) {
-    if passwords.is_empty() {
+/// Plants stored password values and other bad data in a copy of the demo database.
+fn edit_database(path: &std::path::Path, passwords: &[(&str, &str)], statements: &[&str]) {
+    if passwords.is_empty() && statements.is_empty() {
         return;
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -198,6 +199,12 @@ fn set_passwords(path: &std::path::Path, passwords: &[(&str, &str)]) {
                 .await
                 .unwrap();
             assert_eq!(done.rows_affected(), 1, "{username}");
+        }
+        for statement in statements {
+            sqlx::query(sqlx::AssertSqlSafe(*statement))
+                .execute(&mut conn)
+                .await
+                .unwrap();
         }
     });
 }
@@ -525,7 +532,7 @@ fn bad_hashes_in_the_database_are_denials_with_a_log_line_never_errors() {
     ];
     // A known but disabled algorithm is a plain denial, not a malformed row.
     let planted: Vec<(&str, &str)> = rows.iter().copied().chain([("dave", "md5$$abc")]).collect();
-    let (daemon, _) = Daemon::start_on(None, &planted);
+    let (daemon, _) = Daemon::start_on(None, &planted, &[]);
     for (user, _) in rows {
         assert_eq!(
             daemon.authn(user.as_bytes(), b"anything", &[]),
@@ -538,7 +545,7 @@ fn bad_hashes_in_the_database_are_denials_with_a_log_line_never_errors() {
     for (user, _) in rows {
         let line = log
             .lines()
-            .find(|l| l.contains("malformed") && l.contains(&format!("user={user} ")))
+            .find(|l| l.contains("malformed") && l.contains(&format!("user=\"{user}\" ")))
             .unwrap_or_else(|| panic!("no malformed-hash log line for {user} in:\n{log}"));
         assert!(
             !line.contains("anything"),
@@ -546,4 +553,34 @@ fn bad_hashes_in_the_database_are_denials_with_a_log_line_never_errors() {
         );
     }
     assert!(log.contains("reason=\"hasher-not-enabled\""), "{log}");
+}
+
+#[test]
+fn values_of_the_wrong_type_are_refusals_not_errors() {
+    let (daemon, _) = Daemon::start_on(
+        None,
+        &[],
+        &[
+            "UPDATE auth_user SET password = 12345 WHERE username = 'alice'",
+            "UPDATE auth_user SET is_active = 'yes' WHERE username = 'bob'",
+        ],
+    );
+    assert_eq!(daemon.authn(b"alice", b"alice-pw", &[]), 401);
+    assert_eq!(daemon.authn(b"bob", b"bob-pw", &[]), 401);
+    assert_eq!(daemon.authz(Some(b"bob"), b"valid-user"), 401);
+    // Other users are unaffected.
+    assert_eq!(daemon.authn(b"erin", b"erin-pw", &[]), 200);
+    let log = daemon.log_with("reason=\"bad-user-row\"");
+    assert!(log.contains("reason=\"bad-user-row\""), "{log}");
+}
+
+#[test]
+fn a_silent_connection_is_closed_after_the_request_deadline() {
+    let daemon = Daemon::start();
+    let mut silent = daemon.connect();
+    let mut byte = [0u8; 1];
+    // The daemon closes it (read returns 0) rather than waiting forever.
+    assert_eq!(silent.read(&mut byte).unwrap(), 0);
+    // Meanwhile and afterwards the daemon answers normally.
+    assert_eq!(daemon.authz(Some(b"alice"), b"valid-user"), 200);
 }
