@@ -1,11 +1,11 @@
 """How djauth reaches PostgreSQL and MariaDB: Unix sockets, and case C20, the
-database restarts or goes away while djauth runs.
+database closes idle connections, restarts, or goes away while djauth runs.
 
-djauth keeps pooled connections; after the server restarts they are dead. The
-next request must still be answered correctly (stale connection detected,
-reconnect), a request while the server is down must be 500 (never 401, which
-makes clients re-prompt and fail2ban ban, and never 200), and djauth must
-recover by itself when the server is back.
+djauth keeps pooled connections; after the server closed them or restarted
+they are dead. The next request must still be answered correctly (stale
+connection detected, reconnect), a request while the server is down must be
+500 (never 401, which makes clients re-prompt and fail2ban ban, and never
+200), and djauth must recover by itself when the server is back.
 
 Uses the Django 5.2 `auth.User` fixture database of the conformance run and
 its "legacy" site (MD5 first, so unknown users cost nothing).
@@ -34,9 +34,24 @@ def eventually(port, want, seconds=10):
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_idle_connections_closed_by_the_server(backend, built_databases, workdir):
+    db = built_databases("5.2", backend, "default")
+    db.server.set_idle_timeout(1)  # MySQL wait_timeout / PostgreSQL idle_session_timeout
+    try:
+        with Djauth(workdir, {"legacy": db.site_settings("legacy")}, name=f"idle_{backend}") as daemon:
+            assert ask(daemon.port) == 200
+            time.sleep(2.5)  # the server has closed djauth's idle connections
+            assert ask(daemon.port) == 200
+            assert ask(daemon.port, password=b"wrong") == 401
+    finally:
+        db.server.set_idle_timeout(None)
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
 def test_database_restart_while_djauth_runs(backend, built_databases, workdir):
     db = built_databases("5.2", backend, "default")
-    with Djauth(workdir, {"legacy": db.site_settings("legacy")}, name=f"restart_{backend}") as daemon:
+    site = dict(db.site_settings("legacy"), pool_timeout=2)  # a down server fails in 2 s, not 5
+    with Djauth(workdir, {"legacy": site}, name=f"restart_{backend}") as daemon:
         assert ask(daemon.port) == 200
         assert ask(daemon.port, password=b"wrong") == 401
 

@@ -78,6 +78,7 @@ class _Server:
         self.log = self.root / "server.log"
         self.port = None
         self.proc = None
+        self._roles_created = False
 
     @property
     def pid(self):
@@ -106,7 +107,7 @@ class _Server:
             self.port = free_port()
         self._spawn()
         _wait(self._ready, self.proc, timeout, f"{self.kind} server", self.log)
-        if not getattr(self, "_roles_created", False):
+        if not self._roles_created:
             self._create_roles()
             self._roles_created = True
 
@@ -239,6 +240,14 @@ class PostgresServer(_Server):
     def _create_roles(self):
         self.sql("postgres", f"CREATE ROLE {READONLY_USER} LOGIN PASSWORD '{READONLY_PASSWORD}'")
 
+    def set_idle_timeout(self, seconds):
+        """Make the server close the read-only role's sessions idle for `seconds`
+        (None: never), for sessions opened from now on."""
+        if seconds is None:
+            self.sql("postgres", f"ALTER ROLE {READONLY_USER} RESET idle_session_timeout")
+        else:
+            self.sql("postgres", f"ALTER ROLE {READONLY_USER} SET idle_session_timeout = '{int(seconds * 1000)}ms'")
+
     def create_database(self, name):
         self.sql("postgres", f'DROP DATABASE IF EXISTS "{name}"')
         self.sql("postgres", f'CREATE DATABASE "{name}" OWNER {ADMIN_USER} ENCODING \'UTF8\' TEMPLATE template0')
@@ -355,6 +364,12 @@ class MariadbServer(_Server):
             f"CREATE USER '{READONLY_USER}'@'%' IDENTIFIED BY '{READONLY_PASSWORD}'; "
             "FLUSH PRIVILEGES;",
         )
+
+    def set_idle_timeout(self, seconds):
+        """Make the server close sessions idle for `seconds` (MySQL's wait_timeout;
+        None: the default), for sessions opened from now on."""
+        value = "DEFAULT" if seconds is None else str(int(seconds))
+        self.sql(None, f"SET GLOBAL wait_timeout = {value}")
 
     def create_database(self, name):
         self.sql(
