@@ -8,6 +8,7 @@
 
 mod error;
 mod pool;
+mod replaced;
 mod resolve;
 mod schema;
 mod url;
@@ -21,6 +22,7 @@ pub use schema::{Choice, M2m, M2mConfig, Schema, SchemaConfig, UsernameMatch};
 pub use url::{Backend, DatabaseUrl};
 
 use pool::{Pool, is_broken_connection};
+use replaced::Current;
 use schema::{Dialect, Queries};
 
 /// One row of the user table, as djauth needs it.
@@ -55,7 +57,7 @@ pub struct StoreOptions {
 /// A read-only connection pool to one Django database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: Pool,
+    pool: Current,
     url: DatabaseUrl,
     schema: Schema,
     queries: Queries,
@@ -82,6 +84,7 @@ impl Store {
         let dialect = Dialect(url.backend());
         let schema = resolve::resolve(&pool, dialect, &options.schema, url).await?;
         let queries = Queries::new(&schema, dialect);
+        let pool = Current::new(pool, url.clone(), options.pool.clone());
         let store = Store {
             pool,
             url: url.clone(),
@@ -115,7 +118,7 @@ impl Store {
             self.schema.is_superuser.is_some(),
         ];
         let rows = self
-            .retrying(|| self.pool.users(&self.queries.user, username, flags))
+            .retrying(|pool| pool.users(&self.queries.user, username, flags))
             .await
             .map_err(|e| match e {
                 StoreError::Query(
@@ -148,7 +151,7 @@ impl Store {
         let Some(sql) = &self.queries.groups else {
             return Ok(Vec::new());
         };
-        let mut names = self.retrying(|| self.pool.texts(sql, user_id)).await?;
+        let mut names = self.retrying(|pool| pool.texts(sql, user_id)).await?;
         names.sort();
         Ok(names)
     }
@@ -161,7 +164,7 @@ impl Store {
         };
         let binds = Queries::permission_binds(&self.schema);
         let pairs = self
-            .retrying(|| self.pool.pairs(sql, user_id, binds))
+            .retrying(|pool| pool.pairs(sql, user_id, binds))
             .await?;
         let mut names: Vec<String> = pairs
             .into_iter()
@@ -174,19 +177,19 @@ impl Store {
 
     /// Runs a trivial query: is the database reachable right now?
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.retrying(|| self.pool.probe("SELECT 1")).await
+        self.retrying(|pool| pool.probe("SELECT 1")).await
     }
 
     /// Runs a read; if the connection broke under it, once more on a fresh one.
     async fn retrying<T, F, Fut>(&self, read: F) -> Result<T, StoreError>
     where
-        F: Fn() -> Fut,
+        F: Fn(Pool) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
-        match read().await {
+        match read(self.pool.pool()).await {
             Err(e) if is_broken_connection(&e) => {
                 tracing::warn!(database = %self.url, "database connection broke ({e}); retrying once");
-                Ok(read().await?)
+                Ok(read(self.pool.pool()).await?)
             }
             other => Ok(other?),
         }

@@ -111,18 +111,18 @@ impl Pool {
     }
 
     /// Runs `sql` (without parameters) only to see whether it works here.
-    pub(crate) async fn probe(&self, sql: &str) -> Result<(), sqlx::Error> {
-        on_pool!(self, p => sqlx::query(AssertSqlSafe(sql)).fetch_optional(p).await.map(drop))
+    pub(crate) async fn probe(self, sql: &str) -> Result<(), sqlx::Error> {
+        on_pool!(&self, p => sqlx::query(AssertSqlSafe(sql)).fetch_optional(p).await.map(drop))
     }
 
     /// Rows of the user query: id, username, password, then `flags` booleans.
     pub(crate) async fn users(
-        &self,
+        self,
         sql: &str,
         username: &str,
         flags: [bool; 3],
     ) -> Result<Vec<UserRow>, sqlx::Error> {
-        on_pool!(self, p => {
+        on_pool!(&self, p => {
             let rows = sqlx::query(AssertSqlSafe(sql)).bind(username).fetch_all(p).await?;
             rows.iter()
                 .map(|row| {
@@ -150,8 +150,8 @@ impl Pool {
     }
 
     /// The first column of every row, as text, binding `id` once.
-    pub(crate) async fn texts(&self, sql: &str, id: i64) -> Result<Vec<String>, sqlx::Error> {
-        on_pool!(self, p => {
+    pub(crate) async fn texts(self, sql: &str, id: i64) -> Result<Vec<String>, sqlx::Error> {
+        on_pool!(&self, p => {
             let rows = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_all(p).await?;
             rows.iter()
                 .map(|row| Ok(text!(row, 0)?.unwrap_or_default()))
@@ -161,12 +161,12 @@ impl Pool {
 
     /// Two text columns per row, binding `id` `binds` times.
     pub(crate) async fn pairs(
-        &self,
+        self,
         sql: &str,
         id: i64,
         binds: usize,
     ) -> Result<Vec<(String, String)>, sqlx::Error> {
-        on_pool!(self, p => {
+        on_pool!(&self, p => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for _ in 0..binds {
                 query = query.bind(id);

@@ -11,10 +11,13 @@ pub(crate) async fn resolve(
     config: &SchemaConfig,
     url: &DatabaseUrl,
 ) -> Result<Schema, StoreError> {
-    pool.probe("SELECT 1").await.map_err(|e| StoreError::Open {
-        database: url.to_string(),
-        reason: e.to_string(),
-    })?;
+    pool.clone()
+        .probe("SELECT 1")
+        .await
+        .map_err(|e| StoreError::Open {
+            database: url.to_string(),
+            reason: e.to_string(),
+        })?;
     let probe = Probe { pool, dialect };
     let not_django = |problem: String| StoreError::NotDjango {
         database: url.to_string(),
@@ -209,6 +212,6 @@ impl Probe<'_> {
             "SELECT {what} FROM {} WHERE 1 = 0",
             self.dialect.quote(table)
         );
-        self.pool.probe(&sql).await.is_ok()
+        self.pool.clone().probe(&sql).await.is_ok()
     }
 }

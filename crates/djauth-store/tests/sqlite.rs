@@ -114,3 +114,40 @@ async fn the_default_mapping_is_django_auth_user() {
          user_permissions auth_user_user_permissions(user_id, permission_id)"
     );
 }
+
+/// Replacing the file (`mv new.sqlite3 db.sqlite3`, a restored backup) is
+/// noticed at the next read, instead of the pool reading the deleted file.
+#[tokio::test]
+async fn a_replaced_file_is_read_afresh() {
+    use sqlx::ConnectOptions;
+    let dir = std::env::temp_dir().join(format!("djauth-store-replace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let live = dir.join("db.sqlite3");
+    let staged = dir.join("db.new");
+    std::fs::copy(demo_db_path(), &live).unwrap();
+    let url = DatabaseUrl::Sqlite { path: live.clone() };
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    assert!(store.find_user("frank").await.unwrap().unwrap().is_active);
+
+    std::fs::copy(&live, &staged).unwrap();
+    {
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&staged)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("UPDATE auth_user SET is_active = 0 WHERE username = 'frank'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    std::fs::rename(&staged, &live).unwrap();
+    for _ in 0..3 {
+        assert!(!store.find_user("frank").await.unwrap().unwrap().is_active);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn demo_db_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3")
+}
