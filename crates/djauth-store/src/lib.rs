@@ -70,9 +70,14 @@ impl Store {
         if let DatabaseUrl::Sqlite { path } = url
             && !path.is_file()
         {
+            let reason = if path.exists() {
+                format!("{} is not a regular file", path.display())
+            } else {
+                format!("no such file: {}", path.display())
+            };
             return Err(StoreError::Open {
                 database: url.to_string(),
-                reason: format!("no such file: {}", path.display()),
+                reason,
             });
         }
         let password = options

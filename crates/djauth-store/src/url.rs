@@ -46,10 +46,10 @@ impl DatabaseUrl {
     /// Parses a database URL.
     pub fn parse(url: &str) -> Result<DatabaseUrl, StoreError> {
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            StoreError::InvalidUrl(
-                "no scheme; expected e.g. sqlite:///srv/mysite/db.sqlite3 or postgres://user@host/db"
-                    .into(),
-            )
+            StoreError::InvalidUrl(format!(
+                "{url:?} is not a database URL; expected e.g. sqlite:///srv/mysite/db.sqlite3 \
+                 (three slashes for an absolute path) or postgres://user@host/db"
+            ))
         })?;
         match scheme.to_ascii_lowercase().as_str() {
             "sqlite" => {

@@ -55,67 +55,90 @@ fn pick(sites: Vec<SiteSettings>, wanted: Option<String>) -> Result<SiteSettings
     }
 }
 
+/// Appends one line to the report.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
+/// Prints the report; a closed pipe (`| head`) is not an error.
 async fn report(site: &SiteSettings, typed: &str) -> Result<bool, ConfigError> {
+    let mut out = String::new();
+    let found = explain(site, typed, &mut out).await;
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+    found
+}
+
+async fn explain(site: &SiteSettings, typed: &str, out: &mut String) -> Result<bool, ConfigError> {
     let store = djauth_store::Store::open(&site.database, &site.store)
         .await
         .map_err(|e| ConfigError(e.to_string()))?;
     let username = decode_username(typed.as_bytes());
-    println!("site:      {} ({})", site.name, site.database);
-    println!("mapping:   {}", store.schema().describe());
+    say!(out, "site:      {} ({})", site.name, site.database);
+    say!(out, "mapping:   {}", store.schema().describe());
     if username != typed {
-        println!("lookup:    {username:?} (NFKC of {typed:?})");
+        say!(out, "lookup:    {username:?} (NFKC of {typed:?})");
     } else {
-        println!("lookup:    {username:?}");
+        say!(out, "lookup:    {username:?}");
     }
     let user = match store.find_user(&username).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            println!(
-                "user:      not found (djauth answers \"not found\"; Apache may try its next provider)"
+            say!(
+                out,
+                "user:      not found: every request as this user is refused, after a dummy hash"
             );
             return Ok(false);
         }
         Err(e) => return Err(ConfigError(e.to_string())),
     };
-    println!(
+    say!(
+        out,
         "user:      found, id {}, stored username {:?}",
-        user.id, user.username
+        user.id,
+        user.username
     );
     let permissions = store
         .permissions(user.id)
         .await
         .map_err(|e| ConfigError(e.to_string()))?;
-    println!(
+    say!(
+        out,
         "flags:     active={} staff={} superuser={}",
         yes_no(user.is_active),
         yes_no(user.is_staff),
         yes_no(user.is_superuser)
     );
     match &user.password {
-        Some(encoded) => println!(
+        Some(encoded) => say!(
+            out,
             "password:  {}",
             djauth_hashers::describe(encoded, &site.hashers)
         ),
-        None => println!("password:  NULL (never matches)"),
+        None => say!(out, "password:  NULL (never matches)"),
     }
     let groups = store
         .group_names(user.id)
         .await
         .map_err(|e| ConfigError(e.to_string()))?;
-    println!(
+    say!(
+        out,
         "groups:    {}",
         if groups.is_empty() {
             "(none)".to_string()
         } else {
-            groups.join(", ")
+            quoted_list(&groups)
         }
     );
-    println!(
+    say!(
+        out,
         "perms:     {}{}",
         if permissions.is_empty() {
             "(none)".to_string()
         } else {
-            permissions.join(", ")
+            quoted_list(&permissions)
         },
         if user.is_superuser && user.is_active {
             " (superuser: every permission)"
@@ -124,9 +147,21 @@ async fn report(site: &SiteSettings, typed: &str) -> Result<bool, ConfigError> {
         }
     );
     if !user.is_active {
-        println!("verdict:   inactive: every request as this user is refused");
+        say!(
+            out,
+            "verdict:   inactive: every request as this user is refused"
+        );
     }
     Ok(true)
+}
+
+/// Names quoted and escaped, so spaces, commas and newlines in them stay visible.
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn yes_no(flag: bool) -> &'static str {
