@@ -123,23 +123,11 @@ async fn explain(site: &SiteSettings, typed: &str, out: &mut String) -> Result<b
         .group_names(user.id)
         .await
         .map_err(|e| ConfigError(e.to_string()))?;
-    say!(
-        out,
-        "groups:    {}",
-        if groups.is_empty() {
-            "(none)".to_string()
-        } else {
-            quoted_list(&groups)
-        }
-    );
+    say!(out, "groups:    {}", quoted_list(&groups));
     say!(
         out,
         "perms:     {}{}",
-        if permissions.is_empty() {
-            "(none)".to_string()
-        } else {
-            quoted_list(&permissions)
-        },
+        quoted_list(&permissions),
         if user.is_superuser && user.is_active {
             " (superuser: every permission)"
         } else {
