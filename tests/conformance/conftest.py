@@ -65,10 +65,11 @@ class BuiltDatabase:
         self.readonly_url, self.server = readonly_url, server
 
     def site_settings(self, site):
-        """The `[sites.NAME]` keys for one of the run's PASSWORD_HASHERS lists."""
+        """The `[sites.NAME]` keys for one of the run's PASSWORD_HASHERS lists
+        (djauth's spelling: a project's own hasher classes by algorithm name)."""
         settings = {
             "database": self.readonly_url,
-            "password_hashers": self.answers["sites"][site],
+            "password_hashers": self.answers["djauth_sites"][site],
             "django_version": self.answers["django_version"],
         }
         if self.fixture.startswith("custom"):

@@ -89,8 +89,7 @@ class EmailUser(AbstractBaseUser, PermissionsMixin):
 '''
 
 LEGACY_CLASSES = [
-    "MD5PasswordHasher",  # first: a cheap preferred hasher (as many projects' test settings)
-    None,  # the default list goes here
+    "MD5PasswordHasher",
     "BCryptPasswordHasher",
     "SHA1PasswordHasher",
     "UnsaltedSHA1PasswordHasher",
@@ -121,25 +120,46 @@ def database_settings(backend, database):
     raise SystemExit(f"unknown backend {backend}")
 
 
+def crypt_available():
+    try:
+        import crypt  # noqa: F401  (gone in Python 3.13)
+    except ImportError:
+        return False
+    return True
+
+
 def site_hashers():
-    """Each site's PASSWORD_HASHERS: Django's default list, and a legacy list
-    with every hasher class this Django version still ships."""
+    """Each site's PASSWORD_HASHERS, as (Django's list, djauth's list):
+
+    * default: Django's default list;
+    * legacy: MD5 first (a cheap preferred hasher, as in many projects' test
+      settings), the default list, then every legacy class this Django still ships;
+    * removed: MD5, the default list, bcrypt, and the project's own copies of the
+      classes Django removed (project_legacy_hashers.py), which djauth's
+      configuration names by algorithm.
+    """
     from django.conf import global_settings
     from django.contrib.auth import hashers
 
+    import project_legacy_hashers as project
+
+    builtin = "django.contrib.auth.hashers."
     default = list(global_settings.PASSWORD_HASHERS)
-    legacy = []
-    for name in LEGACY_CLASSES:
-        if name is None:
-            legacy += default
-        elif hasattr(hashers, name):
-            if name == "CryptPasswordHasher":
-                try:
-                    import crypt  # noqa: F401  (gone in Python 3.13)
-                except ImportError:
-                    continue
-            legacy.append(f"django.contrib.auth.hashers.{name}")
-    return {"default": default, "legacy": legacy}
+    shipped = [name for name in LEGACY_CLASSES if hasattr(hashers, name)]
+    if not crypt_available():
+        shipped = [name for name in shipped if name != "CryptPasswordHasher"]
+    legacy = [builtin + shipped[0]] + default + [builtin + name for name in shipped[1:]]
+    own = ["SHA1PasswordHasher", "UnsaltedSHA1PasswordHasher", "UnsaltedMD5PasswordHasher"]
+    own += ["CryptPasswordHasher"] if crypt_available() else []
+    removed_head = [builtin + "MD5PasswordHasher"] + default + [builtin + "BCryptPasswordHasher"]
+    return {
+        "default": (default, default),
+        "legacy": (legacy, legacy),
+        "removed": (
+            removed_head + [f"project_legacy_hashers.{name}" for name in own],
+            removed_head + [getattr(project, name).algorithm for name in own],
+        ),
+    }
 
 
 def configure(args):
@@ -465,7 +485,7 @@ def oracle(args):
     before = snapshot_passwords()
     results = []
     for triple in fd.triples_for(args.fixture, args.backend):
-        with override_settings(PASSWORD_HASHERS=sites[triple.site]):
+        with override_settings(PASSWORD_HASHERS=sites[triple.site][0]):
             strict, expected, kinds = expectations(triple, args.fixture)
         results.append(
             {
@@ -514,7 +534,8 @@ def main():
                 "user_model": User._meta.label,
                 "username_field": User.USERNAME_FIELD,
                 "user_table": User._meta.db_table,
-                "sites": sites,
+                "sites": {site: lists[0] for site, lists in sites.items()},
+                "djauth_sites": {site: lists[1] for site, lists in sites.items()},
                 "hashes": stored,
                 "triples": results,
             },

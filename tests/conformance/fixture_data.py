@@ -175,7 +175,7 @@ class Triple:
     user: bytes
     password: bytes
     requirement: list
-    site: str  # "default" (Django's default PASSWORD_HASHERS) or "legacy"
+    site: str  # a site of django_side.site_hashers(): "default", "legacy" or "removed"
 
 
 def _b(text):
@@ -192,7 +192,7 @@ def triples_for(fixture, backend, seed=20241203):
 
     def add(label, user, password, requirement=valid, site=None):
         if site is None:
-            site = "default" if rng.random() < 0.25 else "legacy"
+            site = rng.choices(["default", "legacy", "removed"], [25, 45, 30])[0]
         out.append(Triple(label, user if isinstance(user, bytes) else _b(user),
                           password if isinstance(password, bytes) else _b(password), requirement, site))
 
@@ -205,6 +205,7 @@ def triples_for(fixture, backend, seed=20241203):
         if slow:
             continue
         add(f"{spec.name}/right/legacy-site", login, right, site="legacy")
+        add(f"{spec.name}/right/removed-site", login, right, site="removed")
         add(f"{spec.name}/empty-password", login, "")
         chosen = reqs if spec.heavy else rng.sample(reqs, 3)
         for requirement in chosen:
