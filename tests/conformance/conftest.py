@@ -110,15 +110,15 @@ def built_databases(request, workdir):
             )
         if proc.returncode != 0:
             pytest.fail(f"django_side.py failed for {key}:\n{tail(log, 60)}", pytrace=False)
+        built = BuiltDatabase(name, version, backend, fixture, answers, readonly, server)
         if server is not None:
             # PostgreSQL: exactly the tables docs/configuration.md tells users to grant;
             # MariaDB: the whole database, as documented there.
-            tables = django_auth_tables(json.loads(answers.read_text())) if backend == "postgres" else None
-            server.grant_readonly(name, tables)
+            server.grant_readonly(name, django_auth_tables(built.answers) if backend == "postgres" else None)
             assert server.readonly_can(name, "SELECT COUNT(*) FROM auth_group"), f"{readonly} cannot read"
             assert not server.readonly_can(name, "UPDATE auth_group SET name = name"), f"{readonly} can write"
-        cache[key] = BuiltDatabase(name, version, backend, fixture, answers, readonly, server)
-        return cache[key]
+        cache[key] = built
+        return built
 
     return build
 

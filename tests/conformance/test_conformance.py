@@ -4,11 +4,13 @@ real Django (django_side.py) and of the real djauth through FastCGI.
 For each (Django version, backend, fixture) the run prints
 `agree N / total M (deviations K: kinds...)`. A triple passes when djauth's
 HTTP status equals Django's, or when it differs only as a deviation that
-docs/ documents (django_side.py computes what djauth must answer then). Anything else fails the test, with the exact triples.
+docs/ documents (django_side.py computes what djauth must answer then).
+Anything else fails the test, with the exact triples.
 """
 
 import base64
 import collections
+import functools
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +45,7 @@ DOCUMENTED = {
 }
 
 
+@functools.cache
 def documented(kind):
     if kind not in DOCUMENTED:
         return False

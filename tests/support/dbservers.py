@@ -179,9 +179,6 @@ class PostgresServer(_Server):
         self._own(self.socket_dir)
         self.data.mkdir()
         self._own(self.data)
-        self._own(self.log.parent)
-        self.log.touch()
-        self._own(self.log)
         pwfile = self.root / "pwfile"
         pwfile.write_text(ADMIN_PASSWORD + "\n")
         self._own(pwfile)
