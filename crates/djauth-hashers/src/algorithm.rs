@@ -90,6 +90,19 @@ impl Algorithm {
         }
     }
 
+    /// Whether Django `version` (e.g. `"5.2"`) still ships this hasher's
+    /// class: `CryptPasswordHasher` went in 5.0; `SHA1PasswordHasher`,
+    /// `UnsaltedSHA1PasswordHasher` and `UnsaltedMD5PasswordHasher` in 5.1.
+    /// `None` for a version that cannot be read.
+    pub fn shipped_in(self, version: &str) -> Option<bool> {
+        let release = crate::config::parse_major_minor(version)?;
+        Some(match self {
+            Algorithm::Crypt => release < (5, 0),
+            Algorithm::Sha1 | Algorithm::UnsaltedSha1 | Algorithm::UnsaltedMd5 => release < (5, 1),
+            _ => true,
+        })
+    }
+
     /// The dotted class path as written in `settings.PASSWORD_HASHERS`,
     /// e.g. `"django.contrib.auth.hashers.PBKDF2PasswordHasher"`.
     pub fn class_path(self) -> &'static str {

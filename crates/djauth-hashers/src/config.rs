@@ -136,7 +136,7 @@ impl Default for DjangoDefaults {
 }
 
 /// Extracts `(major, minor)` from `"5.2"`, `"5.2.19"`, `"6.0rc1"`, ...
-fn parse_major_minor(version: &str) -> Option<(u32, u32)> {
+pub(crate) fn parse_major_minor(version: &str) -> Option<(u32, u32)> {
     let mut parts = version.trim().splitn(3, '.');
     let major = parts.next()?;
     let minor_part = parts.next()?;

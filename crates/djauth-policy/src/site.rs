@@ -115,6 +115,10 @@ impl Site {
 
     /// Finds the user; unknown, inactive and ambiguous users are refused.
     async fn lookup(&self, username: &str) -> Result<Lookup, PolicyError> {
+        // No Django username holds a NUL, and PostgreSQL cannot even compare one.
+        if username.contains('\0') {
+            return Ok(Lookup::Refused(Decision::NotFound));
+        }
         match self.store.find_user(username).await {
             Ok(None) => Ok(Lookup::Refused(Decision::NotFound)),
             Ok(Some(user)) if !user.is_active => {

@@ -211,6 +211,13 @@ impl SiteConfig {
                 ))
             })?;
         }
+        if let Some(list) = &self.password_hashers {
+            let version = self
+                .django_version
+                .as_deref()
+                .unwrap_or(DEFAULT_DJANGO_VERSION);
+            removed_classes(list, version).map_err(context)?;
+        }
         if let Some(cap) = self.scrypt_max_memory {
             hashers.scrypt_max_memory = cap;
         }
@@ -298,6 +305,27 @@ impl SiteConfig {
             password_file: self.database_password_file.clone(),
         })
     }
+}
+
+/// The Django release whose defaults apply when `django_version` is not set.
+const DEFAULT_DJANGO_VERSION: &str = "5.2";
+
+/// Django's own dotted class names of hashers the site's Django no longer
+/// ships would make every login raise ImportError there; a project that
+/// keeps its own copy of the class lists it by algorithm name instead.
+fn removed_classes(names: &[String], version: &str) -> Result<(), String> {
+    for name in names {
+        let name = name.trim();
+        if let Some(algorithm) = Algorithm::ALL.into_iter().find(|a| a.class_path() == name)
+            && algorithm.shipped_in(version) == Some(false)
+        {
+            return Err(format!(
+                "password_hashers: Django {version} no longer ships {name}; if the project keeps its own copy of that hasher, list it by its algorithm name {:?}",
+                algorithm.name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Parses a PASSWORD_HASHERS list: dotted class names or algorithm names.
@@ -407,6 +435,23 @@ mod tests {
     }
 
     #[test]
+    fn removed_hasher_classes_depend_on_the_django_release() {
+        let site = |version: &str, hasher: &str| {
+            parse(&format!(
+                "[sites.a]\ndatabase = \"sqlite:///x\"\ndjango_version = \"{version}\"\npassword_hashers = [\"{hasher}\"]\n"
+            ))
+        };
+        assert!(site("4.2", "django.contrib.auth.hashers.SHA1PasswordHasher").is_ok());
+        assert!(site("5.0", "django.contrib.auth.hashers.SHA1PasswordHasher").is_ok());
+        assert!(site("5.1", "django.contrib.auth.hashers.SHA1PasswordHasher").is_err());
+        assert!(site("5.0", "django.contrib.auth.hashers.CryptPasswordHasher").is_err());
+        assert!(site("4.2", "django.contrib.auth.hashers.CryptPasswordHasher").is_ok());
+        // A project's own copy, listed by algorithm name, is fine everywhere.
+        assert!(site("6.1", "sha1").is_ok());
+        assert!(site("6.1", "unsalted_md5").is_ok());
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = parse("[sites.main]\ndatabase = \"sqlite:///x\"\npassword_hasher = [\"md5\"]\n")
             .unwrap_err();
@@ -438,6 +483,10 @@ mod tests {
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\nusername_match = \"ci\"\n",
                 "username_match",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\npassword_hashers = [\"django.contrib.auth.hashers.SHA1PasswordHasher\"]\n",
+                "no longer ships",
             ),
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\npool_max_connections = 0\n",

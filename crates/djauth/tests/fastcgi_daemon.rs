@@ -305,6 +305,7 @@ fn authentication_answers_like_django() {
     );
     assert_eq!(daemon.authn(b"j\xf3zef", b"P\xe4ssw\xf6rd-123", &[]), 200);
     assert_eq!(daemon.authn(b"\xff\xfe", b"\xc3", &[]), 401);
+    assert_eq!(daemon.authn(b"alice\0", b"alice-pw", &[]), 401);
     // NFKC: the NFD spelling of józef finds the NFC row.
     assert_eq!(
         daemon.authn("jo\u{301}zef".as_bytes(), "Pässwörd-123".as_bytes(), &[]),
