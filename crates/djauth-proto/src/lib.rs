@@ -1,0 +1,16 @@
+//! The protocol between the djauth daemon and its thin web-server clients
+//! (mod_djauth), over a Unix socket with persistent connections.
+//!
+//! Pure Rust and free of any web-server API, so both sides share one
+//! implementation that is unit-tested here: [`Request`] and [`Reply`] with
+//! their bounded, panic-free binary encoding ([`wire`]), and a blocking
+//! [`Client`] with timeouts and one reconnect on a broken connection.
+
+mod client;
+pub mod wire;
+
+pub use client::{Client, ClientError, Timeouts};
+pub use wire::{MAX_FRAME, Reply, Request, VERSION, WireError, encode_groups, frame_len};
+
+#[cfg(test)]
+mod tests;

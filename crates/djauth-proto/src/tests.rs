@@ -1,0 +1,375 @@
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::wire::HEADER_LEN;
+use crate::*;
+
+fn payload(frame: &[u8]) -> &[u8] {
+    let len = frame_len(frame[..HEADER_LEN].try_into().unwrap()).unwrap();
+    assert_eq!(frame.len(), HEADER_LEN + len);
+    &frame[HEADER_LEN..]
+}
+
+fn authenticate() -> Request {
+    Request::Authenticate {
+        site: "demo".into(),
+        user: b"j\xf3zef".to_vec(),
+        password: Zeroizing::new(b"P\xc3\xa4ss:w\x00rd".to_vec()),
+        requirement: "group:\"secret agents\"".into(),
+    }
+}
+
+#[test]
+fn requests_round_trip() {
+    for request in [
+        authenticate(),
+        Request::Authorize {
+            site: String::new(),
+            user: b"alice".to_vec(),
+            requirement: "perm:auth.view_user staff".into(),
+        },
+        Request::Ping,
+    ] {
+        let frame = request.encode().unwrap();
+        assert_eq!(Request::decode(payload(&frame)).unwrap(), request);
+    }
+}
+
+#[test]
+fn replies_round_trip() {
+    for reply in [
+        Reply::Granted {
+            username: "józef".into(),
+            user_id: -7,
+            groups: vec!["secret agents".into(), String::new(), "a,b".into()],
+        },
+        Reply::NotFound,
+        Reply::Denied {
+            reason: "inactive".into(),
+        },
+        Reply::Error {
+            message: "database is down".into(),
+        },
+        Reply::Pong,
+    ] {
+        let frame = reply.encode().unwrap();
+        assert_eq!(Reply::decode(payload(&frame)).unwrap(), reply);
+    }
+}
+
+#[test]
+fn the_layout_is_fixed() {
+    let frame = Request::Authorize {
+        site: "s".into(),
+        user: b"u".to_vec(),
+        requirement: "staff".into(),
+    }
+    .encode()
+    .unwrap();
+    assert_eq!(
+        &frame[..],
+        b"\0\0\0\x0f\x01\x02\0\x01s\0\x01u\0\x05staff".as_slice()
+    );
+    assert_eq!(&Reply::NotFound.encode().unwrap(), b"\0\0\0\x02\x01\x82");
+}
+
+#[test]
+fn bad_payloads_are_errors() {
+    let good = Reply::Denied {
+        reason: "wrong-password".into(),
+    }
+    .encode()
+    .unwrap();
+    let good = payload(&good);
+    assert_eq!(Reply::decode(&[]), Err(WireError::Truncated));
+    assert_eq!(Reply::decode(&[2, 0x82]), Err(WireError::Version(2)));
+    assert_eq!(Reply::decode(&[1, 0x7f]), Err(WireError::Tag(0x7f)));
+    // A request tag is not a reply, and a reply tag is not a request.
+    assert_eq!(Reply::decode(&[1, 0x03]), Err(WireError::Tag(0x03)));
+    assert_eq!(Request::decode(&[1, 0x82]), Err(WireError::Tag(0x82)));
+    for cut in 0..good.len() {
+        assert_eq!(
+            Reply::decode(&good[..cut]),
+            Err(WireError::Truncated),
+            "{cut}"
+        );
+    }
+    let mut long = good.to_vec();
+    long.push(0);
+    assert_eq!(Reply::decode(&long), Err(WireError::Trailing));
+    assert_eq!(
+        Reply::decode(&[1, 0x83, 0, 2, 0xff, 0xfe]),
+        Err(WireError::NotUtf8)
+    );
+}
+
+#[test]
+fn sizes_are_bounded() {
+    assert_eq!(frame_len([0, 1, 0, 0]), Ok(MAX_FRAME));
+    assert_eq!(
+        frame_len([0, 1, 0, 1]),
+        Err(WireError::TooLarge(MAX_FRAME + 1))
+    );
+    assert_eq!(
+        frame_len([0xff; 4]),
+        Err(WireError::TooLarge(u32::MAX as usize))
+    );
+    let huge = Request::Authorize {
+        site: String::new(),
+        user: vec![b'a'; 70_000],
+        requirement: "valid-user".into(),
+    };
+    assert_eq!(huge.encode().unwrap_err(), WireError::FieldTooLong);
+    let too_many = Reply::Granted {
+        username: "u".into(),
+        user_id: 1,
+        groups: vec!["g".repeat(60_000), "g".repeat(60_000)],
+    };
+    assert!(matches!(
+        too_many.encode().unwrap_err(),
+        WireError::TooLarge(_)
+    ));
+}
+
+#[test]
+fn passwords_stay_out_of_debug_output() {
+    let shown = format!("{:?}", authenticate());
+    assert!(!shown.contains("ss:w"), "{shown}");
+    assert!(shown.contains("<hidden>"));
+}
+
+#[test]
+fn groups_are_comma_separated_and_escaped() {
+    let groups = ["secret agents".to_string(), "a,b".into(), "50%\n".into()];
+    assert_eq!(encode_groups(&groups), b"secret agents,a%2Cb,50%25%0A");
+    assert_eq!(encode_groups(&[]), b"");
+}
+
+fn arb_text() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(".{0,40}").unwrap()
+}
+
+fn arb_request() -> impl Strategy<Value = Request> {
+    let bytes = || proptest::collection::vec(any::<u8>(), 0..64);
+    prop_oneof![
+        (arb_text(), bytes(), bytes(), arb_text()).prop_map(
+            |(site, user, password, requirement)| {
+                Request::Authenticate {
+                    site,
+                    user,
+                    password: Zeroizing::new(password),
+                    requirement,
+                }
+            }
+        ),
+        (arb_text(), bytes(), arb_text()).prop_map(|(site, user, requirement)| {
+            Request::Authorize {
+                site,
+                user,
+                requirement,
+            }
+        }),
+        Just(Request::Ping),
+    ]
+}
+
+fn arb_reply() -> impl Strategy<Value = Reply> {
+    prop_oneof![
+        (
+            arb_text(),
+            any::<i64>(),
+            proptest::collection::vec(arb_text(), 0..8)
+        )
+            .prop_map(|(username, user_id, groups)| Reply::Granted {
+                username,
+                user_id,
+                groups
+            }),
+        Just(Reply::NotFound),
+        arb_text().prop_map(|reason| Reply::Denied { reason }),
+        arb_text().prop_map(|message| Reply::Error { message }),
+        Just(Reply::Pong),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_bytes_decode_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = Request::decode(&bytes);
+        let _ = Reply::decode(&bytes);
+        if bytes.len() >= HEADER_LEN {
+            let _ = frame_len(bytes[..HEADER_LEN].try_into().unwrap());
+        }
+    }
+
+    #[test]
+    fn versioned_garbage_decodes_without_panicking(
+        tag in any::<u8>(),
+        rest in proptest::collection::vec(any::<u8>(), 0..128),
+    ) {
+        let mut bytes = vec![VERSION, tag];
+        bytes.extend_from_slice(&rest);
+        let _ = Request::decode(&bytes);
+        let _ = Reply::decode(&bytes);
+    }
+
+    #[test]
+    fn requests_round_trip_prop(request in arb_request()) {
+        let frame = request.encode().unwrap();
+        prop_assert_eq!(Request::decode(payload(&frame)).unwrap(), request);
+    }
+
+    #[test]
+    fn replies_round_trip_prop(reply in arb_reply()) {
+        let frame = reply.encode().unwrap();
+        prop_assert_eq!(Reply::decode(payload(&frame)).unwrap(), reply);
+    }
+
+    #[test]
+    fn truncated_frames_never_decode(reply in arb_reply(), cut in any::<prop::sample::Index>()) {
+        let frame = reply.encode().unwrap();
+        let body = payload(&frame);
+        let cut = cut.index(body.len());
+        prop_assert!(Reply::decode(&body[..cut]).is_err());
+    }
+}
+
+// --- the blocking client against a real Unix socket --------------------------
+
+fn socket_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("djauth-proto-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("s.sock")
+}
+
+fn read_request(stream: &mut UnixStream) -> Option<Request> {
+    let mut header = [0u8; HEADER_LEN];
+    stream.read_exact(&mut header).ok()?;
+    let mut body = vec![0u8; frame_len(header).ok()?];
+    stream.read_exact(&mut body).ok()?;
+    Request::decode(&body).ok()
+}
+
+/// Answers `per_connection` requests on each accepted connection, then
+/// closes it; stops after `connections` connections.
+fn serve(
+    listener: UnixListener,
+    connections: usize,
+    per_connection: usize,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            for _ in 0..per_connection {
+                let Some(request) = read_request(&mut stream) else {
+                    break;
+                };
+                let reply = match request {
+                    Request::Ping => Reply::Pong,
+                    Request::Authorize { user, .. } => Reply::Granted {
+                        username: String::from_utf8_lossy(&user).into_owned(),
+                        user_id: 1,
+                        groups: vec![],
+                    },
+                    Request::Authenticate { .. } => Reply::NotFound,
+                };
+                stream.write_all(&reply.encode().unwrap()).unwrap();
+            }
+        }
+    })
+}
+
+#[test]
+fn connections_are_reused() {
+    let path = socket_path("reuse");
+    let listener = UnixListener::bind(&path).unwrap();
+    let server = serve(listener, 1, 3);
+    let client = Client::new();
+    let timeouts = Timeouts::default();
+    for _ in 0..3 {
+        assert_eq!(
+            client.call(&path, &timeouts, &Request::Ping).unwrap(),
+            Reply::Pong
+        );
+    }
+    assert_eq!(client.idle_count(), 1);
+    server.join().unwrap();
+}
+
+#[test]
+fn a_broken_connection_is_replaced_once() {
+    let path = socket_path("reconnect");
+    let listener = UnixListener::bind(&path).unwrap();
+    // The first connection is closed after one answer (a daemon restart).
+    let server = serve(listener, 2, 1);
+    let client = Client::new();
+    let timeouts = Timeouts::default();
+    assert_eq!(
+        client.call(&path, &timeouts, &Request::Ping).unwrap(),
+        Reply::Pong
+    );
+    assert_eq!(
+        client.call(&path, &timeouts, &authenticate()).unwrap(),
+        Reply::NotFound
+    );
+    server.join().unwrap();
+}
+
+#[test]
+fn a_missing_daemon_is_a_connect_error() {
+    let path = socket_path("missing");
+    let err = Client::new()
+        .call(&path, &Timeouts::default(), &Request::Ping)
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("s.sock"), "{err}");
+}
+
+#[test]
+fn a_silent_daemon_times_out() {
+    let path = socket_path("silent");
+    let listener = UnixListener::bind(&path).unwrap();
+    let holder = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        drop(stream);
+    });
+    let timeouts = Timeouts {
+        read: Duration::from_millis(200),
+        ..Timeouts::default()
+    };
+    let start = Instant::now();
+    let err = Client::new()
+        .call(&path, &timeouts, &Request::Ping)
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Timeout), "{err:?}");
+    assert!(start.elapsed() < Duration::from_millis(700));
+    holder.join().unwrap();
+}
+
+#[test]
+fn a_garbage_reply_is_a_protocol_error() {
+    let path = socket_path("garbage");
+    let listener = UnixListener::bind(&path).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        read_request(&mut stream).unwrap();
+        stream.write_all(b"\xff\xff\xff\xff").unwrap();
+    });
+    let err = Client::new()
+        .call(&path, &Timeouts::default(), &Request::Ping)
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Wire(WireError::TooLarge(_))),
+        "{err:?}"
+    );
+    server.join().unwrap();
+}
