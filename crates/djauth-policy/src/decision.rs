@@ -1,5 +1,7 @@
 //! What a decision can be.
 
+use std::sync::Arc;
+
 use djauth_store::StoreError;
 
 /// Who a granted request belongs to, as stored in Django's database.
@@ -75,8 +77,8 @@ pub enum Decision {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The database could not be read.
-    #[error(transparent)]
-    Database(StoreError),
+    #[error("{0}")]
+    Database(Arc<StoreError>),
     /// The password-hash worker pool is gone (daemon shutting down).
     #[error("password verification could not run: {0}")]
     Kdf(String),

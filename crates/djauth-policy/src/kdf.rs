@@ -1,6 +1,7 @@
 //! The bounded pool that runs password-hash computations.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Semaphore;
 
@@ -14,6 +15,7 @@ use crate::PolicyError;
 pub struct KdfPool {
     permits: Arc<Semaphore>,
     size: usize,
+    runs: Arc<AtomicU64>,
 }
 
 impl KdfPool {
@@ -23,6 +25,7 @@ impl KdfPool {
         KdfPool {
             permits: Arc::new(Semaphore::new(size)),
             size,
+            runs: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -34,6 +37,11 @@ impl KdfPool {
     /// How many computations may run at once.
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// How many computations have started since the pool was made.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 
     /// Runs `work` on a blocking thread once a slot is free.
@@ -48,6 +56,7 @@ impl KdfPool {
             .acquire_owned()
             .await
             .map_err(|e| PolicyError::Kdf(e.to_string()))?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let result = work();
             drop(permit);

@@ -5,12 +5,14 @@
 //! encodes the [`Decision`] it gets back. The deviations from Django's
 //! mod_wsgi handler are listed in `docs/compatibility.md`.
 
+mod cache;
 mod credentials;
 mod decision;
 mod kdf;
 mod requirement;
 mod site;
 
+pub use cache::CacheConfig;
 pub use credentials::{decode_password, decode_username};
 pub use decision::{Decision, Denial, Identity, PolicyError};
 pub use kdf::KdfPool;

@@ -33,6 +33,9 @@ pub enum StoreError {
         /// The decoding error.
         reason: String,
     },
+    /// A read took longer than the query timeout (a lock, an overloaded server).
+    #[error("database read took longer than {0:?}")]
+    Timeout(std::time::Duration),
     /// More than one row matches this username.
     #[error("more than one user row matches the username {0:?}")]
     DuplicateUser(String),

@@ -58,6 +58,7 @@ pub struct StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Current,
+    query_timeout: std::time::Duration,
     url: DatabaseUrl,
     schema: Schema,
     queries: Queries,
@@ -92,6 +93,7 @@ impl Store {
         let pool = Current::new(pool, url.clone(), options.pool.clone());
         let store = Store {
             pool,
+            query_timeout: options.pool.query_timeout,
             url: url.clone(),
             schema,
             queries,
@@ -191,10 +193,15 @@ impl Store {
         F: Fn(Pool) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
-        match read(self.pool.pool()).await {
+        let bounded = |pool: Pool| async {
+            tokio::time::timeout(self.query_timeout, read(pool))
+                .await
+                .map_err(|_| StoreError::Timeout(self.query_timeout))
+        };
+        match bounded(self.pool.pool()).await? {
             Err(e) if is_broken_connection(&e) => {
                 tracing::warn!(database = %self.url, "database connection broke ({e}); retrying once");
-                Ok(read(self.pool.pool()).await?)
+                Ok(bounded(self.pool.pool()).await??)
             }
             other => Ok(other?),
         }

@@ -22,6 +22,9 @@ pub struct PoolConfig {
     pub acquire_timeout: Duration,
     /// Idle connections are closed after this long.
     pub idle_timeout: Duration,
+    /// Longest a single read may take (e.g. stuck behind a migration's table
+    /// lock) before it fails, and the check with it (500).
+    pub query_timeout: Duration,
 }
 
 impl Default for PoolConfig {
@@ -30,6 +33,7 @@ impl Default for PoolConfig {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(300),
+            query_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -1,0 +1,121 @@
+//! The verified-credential cache and the freshness window for user data.
+//!
+//! Basic auth sends the password with every request; without a cache each
+//! one would pay the full password hash. Only successes are cached, under a
+//! keyed MAC of (site, username, password) with a random per-process key,
+//! and an entry is only valid for the stored hash it was verified against:
+//! a password change invalidates it at once. User rows, groups and
+//! permissions are re-read once they are older than the freshness window,
+//! so a deactivation or a group change takes effect within that window.
+//! Concurrent checks of the same new credentials share one computation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use djauth_store::UserRow;
+use hmac::{Hmac, KeyInit, Mac};
+use moka::future::Cache;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// How long user data may be reused, and how many credentials are kept.
+///
+/// The default keeps verified credentials but reads the user row, groups and
+/// permissions on every request (a zero freshness window), so every change
+/// in Django takes effect at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CacheConfig {
+    /// User rows, groups and permissions younger than this are reused; zero
+    /// reads them on every request.
+    pub freshness: Duration,
+    /// Most verified credentials kept (about 200 bytes each).
+    pub max_credentials: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            freshness: Duration::ZERO,
+            max_credentials: 100_000,
+        }
+    }
+}
+
+/// A credential's cache key: HMAC-SHA-256 under the process key.
+pub(crate) type CredentialKey = [u8; 32];
+/// SHA-256 of the stored password hash a credential was verified against.
+pub(crate) type StoredDigest = [u8; 32];
+
+/// One site's caches.
+pub(crate) struct SiteCache {
+    mac_key: Zeroizing<[u8; 32]>,
+    pub(crate) credentials: Cache<CredentialKey, StoredDigest>,
+    pub(crate) users: Option<Cache<String, Option<UserRow>>>,
+    pub(crate) groups: Option<Cache<i64, Arc<Vec<String>>>>,
+    pub(crate) permissions: Option<Cache<i64, Arc<Vec<String>>>>,
+}
+
+impl std::fmt::Debug for SiteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteCache")
+            .field("credentials", &self.credentials.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SiteCache {
+    /// Empty caches with a fresh random key.
+    pub(crate) fn new(config: &CacheConfig) -> SiteCache {
+        let mut mac_key = Zeroizing::new([0u8; 32]);
+        rand::fill(&mut mac_key[..]);
+        SiteCache {
+            mac_key,
+            credentials: Cache::builder()
+                .max_capacity(config.max_credentials)
+                .build(),
+            users: fresh(config),
+            groups: fresh(config),
+            permissions: fresh(config),
+        }
+    }
+
+    /// The cache key of (username, password); neither is kept.
+    pub(crate) fn credential_key(&self, username: &str, password: &str) -> CredentialKey {
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.mac_key[..]) else {
+            // HMAC takes keys of any length; unreachable, but never a panic.
+            return [0; 32];
+        };
+        for part in [username.as_bytes(), password.as_bytes()] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// A cache whose entries expire after the freshness window; none for a zero window.
+fn fresh<K, V>(config: &CacheConfig) -> Option<Cache<K, V>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    (!config.freshness.is_zero()).then(|| {
+        Cache::builder()
+            .max_capacity(config.max_credentials)
+            .time_to_live(config.freshness)
+            .build()
+    })
+}
+
+/// Digest of a stored password value (`None` for NULL).
+pub(crate) fn stored_digest(encoded: Option<&str>) -> StoredDigest {
+    let mut hasher = Sha256::new();
+    match encoded {
+        Some(encoded) => {
+            hasher.update([1]);
+            hasher.update(encoded.as_bytes());
+        }
+        None => hasher.update([0]),
+    }
+    hasher.finalize().into()
+}

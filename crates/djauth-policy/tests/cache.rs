@@ -1,0 +1,197 @@
+//! The verified-credential cache (case C17) on a copy of the demo database
+//! that real Django made: one hash per new credential, none for repeats,
+//! and every change in Django honoured within the freshness window.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use djauth_hashers::{HasherConfig, Hashers};
+use djauth_policy::{CacheConfig, Decision, Denial, KdfPool, RequirementSet, Site};
+use djauth_store::{DatabaseUrl, Store, StoreOptions};
+use sqlx::ConnectOptions;
+
+struct Copy(PathBuf);
+impl Drop for Copy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0.parent().unwrap_or(&self.0));
+    }
+}
+
+async fn site(test: &str, cache: CacheConfig) -> (Site, Copy) {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
+    let dir = std::env::temp_dir().join(format!("djauth-cache-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("db.sqlite3");
+    std::fs::copy(demo, &db).unwrap();
+    let url = DatabaseUrl::Sqlite { path: db.clone() };
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    let hashers = Arc::new(Hashers::new(HasherConfig::default()).unwrap());
+    let site = Site::new("demo", store, hashers, KdfPool::new(2)).with_cache(cache);
+    (site, Copy(db))
+}
+
+async fn execute(db: &Path, sql: &str) {
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+fn valid_user() -> RequirementSet {
+    RequirementSet::valid_user()
+}
+
+fn granted(decision: &Decision) -> bool {
+    matches!(decision, Decision::Granted(_))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_identical_credentials_run_one_hash() {
+    let (site, _db) = site("single-flight", CacheConfig::default()).await;
+    let site = Arc::new(site);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let site = site.clone();
+        tasks.push(tokio::spawn(async move {
+            site.authenticate(b"alice", b"alice-pw", &valid_user())
+                .await
+        }));
+    }
+    for task in tasks {
+        assert!(granted(&task.await.unwrap().unwrap()));
+    }
+    assert_eq!(site.kdf().runs(), 1);
+    // 200 more requests with the same credentials: still one hash in all.
+    for _ in 0..200 {
+        let decision = site
+            .authenticate(b"alice", b"alice-pw", &valid_user())
+            .await;
+        assert!(granted(&decision.unwrap()));
+    }
+    assert_eq!(site.kdf().runs(), 1);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_never_cached_and_always_pay() {
+    let (site, _db) = site("wrong", CacheConfig::default()).await;
+    assert!(granted(
+        &site
+            .authenticate(b"alice", b"alice-pw", &valid_user())
+            .await
+            .unwrap()
+    ));
+    for n in 1..=3 {
+        let decision = site
+            .authenticate(b"alice", b"alice-pw!", &valid_user())
+            .await
+            .unwrap();
+        assert_eq!(decision, Decision::Denied(Denial::WrongPassword));
+        assert_eq!(site.kdf().runs(), 1 + n);
+    }
+    // The right password is still known.
+    assert!(granted(
+        &site
+            .authenticate(b"alice", b"alice-pw", &valid_user())
+            .await
+            .unwrap()
+    ));
+    assert_eq!(site.kdf().runs(), 4);
+}
+
+#[tokio::test]
+async fn with_no_freshness_window_changes_apply_to_the_next_request() {
+    let (site, db) = site("immediate", CacheConfig::default()).await;
+    let agents: RequirementSet = "group:secret-agents".parse().unwrap();
+    assert!(granted(
+        &site
+            .authenticate(b"alice", b"alice-pw", &agents)
+            .await
+            .unwrap()
+    ));
+    // Group removal.
+    execute(&db.0, "DELETE FROM auth_user_groups WHERE user_id = 1").await;
+    assert_eq!(
+        site.authenticate(b"alice", b"alice-pw", &agents)
+            .await
+            .unwrap(),
+        Decision::Denied(Denial::RequirementNotMet)
+    );
+    // Password change: alice now has erin's hash.
+    execute(
+        &db.0,
+        "UPDATE auth_user SET password = (SELECT password FROM auth_user WHERE username = 'erin') WHERE username = 'alice'",
+    )
+    .await;
+    let before = site.kdf().runs();
+    assert_eq!(
+        site.authenticate(b"alice", b"alice-pw", &valid_user())
+            .await
+            .unwrap(),
+        Decision::Denied(Denial::WrongPassword)
+    );
+    assert_eq!(
+        site.kdf().runs(),
+        before + 1,
+        "the old verification was not reused"
+    );
+    assert!(granted(
+        &site
+            .authenticate(b"alice", b"erin-pw", &valid_user())
+            .await
+            .unwrap()
+    ));
+    // Deactivation.
+    execute(
+        &db.0,
+        "UPDATE auth_user SET is_active = 0 WHERE username = 'alice'",
+    )
+    .await;
+    assert_eq!(
+        site.authenticate(b"alice", b"erin-pw", &valid_user())
+            .await
+            .unwrap(),
+        Decision::Denied(Denial::Inactive)
+    );
+}
+
+#[tokio::test]
+async fn within_a_freshness_window_changes_apply_once_it_has_passed() {
+    let window = Duration::from_millis(300);
+    let config = CacheConfig {
+        freshness: window,
+        ..CacheConfig::default()
+    };
+    let (site, db) = site("window", config).await;
+    let agents: RequirementSet = "group:secret-agents".parse().unwrap();
+    assert!(granted(
+        &site
+            .authenticate(b"alice", b"alice-pw", &agents)
+            .await
+            .unwrap()
+    ));
+    execute(&db.0, "DELETE FROM auth_user_groups WHERE user_id = 1").await;
+    execute(
+        &db.0,
+        "UPDATE auth_user SET is_active = 0 WHERE username = 'bob'",
+    )
+    .await;
+    tokio::time::sleep(window + Duration::from_millis(200)).await;
+    assert_eq!(
+        site.authenticate(b"alice", b"alice-pw", &agents)
+            .await
+            .unwrap(),
+        Decision::Denied(Denial::RequirementNotMet)
+    );
+    assert_eq!(
+        site.authenticate(b"bob", b"bob-pw", &valid_user())
+            .await
+            .unwrap(),
+        Decision::Denied(Denial::Inactive)
+    );
+}
