@@ -10,7 +10,7 @@ use crate::serve::{fail, settings_for};
 
 /// Prints the user's row, hash and groups; exit 0 if found, 1 if not, 2 on errors.
 pub fn run(args: CheckUserArgs) -> ExitCode {
-    let site = match settings_for(&args.source, &[]).and_then(|s| pick(s.sites, args.site)) {
+    let site = match settings_for(&args.source, &[], None).and_then(|s| pick(s.sites, args.site)) {
         Ok(site) => site,
         Err(e) => return fail(e),
     };

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Listen for Apache's mod_authnz_fcgi here (with --database; repeatable).
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "config")]
     pub fastcgi: Vec<SocketAddr>,
+    /// Listen for Apache's mod_djauth on this Unix socket (with --database; mode 0660).
+    #[arg(long, value_name = "PATH", conflicts_with = "config")]
+    pub unix: Option<PathBuf>,
 }
 
 /// `djauth verify-password`.

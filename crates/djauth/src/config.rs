@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use djauth_hashers::{Algorithm, DjangoDefaults, HasherConfig};
 use djauth_policy::RequirementSet;
@@ -29,6 +29,65 @@ pub struct ConfigFile {
     pub fastcgi: Vec<FastcgiConfig>,
     /// How many password hashes may be computed at once (default: one per core).
     pub kdf_workers: Option<usize>,
+    /// The Unix socket for mod_djauth.
+    pub unix: Option<UnixConfig>,
+}
+
+/// The Unix socket mod_djauth talks to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnixConfig {
+    /// Socket path, e.g. `/run/djauth/djauth.sock`.
+    pub path: PathBuf,
+    /// Octal permission bits as a string (default `"0660"`).
+    pub mode: Option<String>,
+    /// Group owning the socket (Apache's group, e.g. `www-data`).
+    pub group: Option<String>,
+}
+
+/// A validated Unix socket.
+#[derive(Debug, Clone)]
+pub struct UnixSettings {
+    /// Socket path.
+    pub path: PathBuf,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owning group, if not the daemon's.
+    pub group: Option<String>,
+}
+
+/// Default permissions of the socket: owner and group may connect.
+pub const DEFAULT_UNIX_MODE: u32 = 0o660;
+
+impl UnixConfig {
+    /// Checks the path and the mode.
+    pub fn validate(self) -> Result<UnixSettings, ConfigError> {
+        if !self.path.is_absolute() {
+            return Err(ConfigError(format!(
+                "unix socket path {} is not absolute",
+                self.path.display()
+            )));
+        }
+        let mode = match &self.mode {
+            None => DEFAULT_UNIX_MODE,
+            Some(text) => u32::from_str_radix(text, 8)
+                .ok()
+                .filter(|m| *m <= 0o777)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "unix socket mode {text:?} is not octal permission bits such as \"0660\""
+                    ))
+                })?,
+        };
+        if matches!(&self.group, Some(g) if g.is_empty()) {
+            return Err(ConfigError("unix socket group is empty".into()));
+        }
+        Ok(UnixSettings {
+            path: self.path,
+            mode,
+            group: self.group,
+        })
+    }
 }
 
 /// One Django site.
@@ -132,6 +191,8 @@ pub struct Settings {
     pub fastcgi: Vec<FastcgiSettings>,
     /// KDF concurrency.
     pub kdf_workers: Option<usize>,
+    /// The Unix socket for mod_djauth, if any.
+    pub unix: Option<UnixSettings>,
 }
 
 /// A configuration problem, phrased for the operator.
@@ -188,10 +249,12 @@ impl ConfigFile {
                 "kdf_workers must be between 1 and {MAX_KDF_WORKERS}"
             )));
         }
+        let unix = self.unix.map(UnixConfig::validate).transpose()?;
         Ok(Settings {
             sites,
             fastcgi,
             kdf_workers: self.kdf_workers,
+            unix,
         })
     }
 }
@@ -371,6 +434,9 @@ mod tests {
             database = "sqlite:///srv/main/db.sqlite3"
             password_hashers = ["django.contrib.auth.hashers.ScryptPasswordHasher", "md5"]
             django_version = "4.2"
+            [unix]
+            path = "/run/djauth/djauth.sock"
+            group = "www-data"
             [[fastcgi]]
             listen = "127.0.0.1:9501"
             [[fastcgi]]
@@ -395,6 +461,10 @@ mod tests {
             "group:\"secret agents\" user:alice"
         );
         assert_eq!(settings.kdf_workers, Some(2));
+        let unix = settings.unix.unwrap();
+        assert_eq!(unix.path, Path::new("/run/djauth/djauth.sock"));
+        assert_eq!(unix.mode, 0o660);
+        assert_eq!(unix.group.as_deref(), Some("www-data"));
     }
 
     #[test]
@@ -507,6 +577,22 @@ mod tests {
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\n[[fastcgi]]\nlisten = \"127.0.0.1:1\"\nrequire = \"group:\"\n",
                 "invalid requirement",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[unix]\npath = \"run/djauth.sock\"\n",
+                "not absolute",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[unix]\npath = \"/run/d.sock\"\nmode = \"660a\"\n",
+                "octal",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[unix]\npath = \"/run/d.sock\"\nmode = \"1777\"\n",
+                "octal",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[unix]\npath = \"/run/d.sock\"\nowner = \"x\"\n",
+                "owner",
             ),
             // Case C22: a permission without its app label is a start-up error.
             (

@@ -16,6 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::config::FastcgiSettings;
+use crate::door::{find_site, log_outcome};
 use crate::header_value::{LoggedName, encode_groups, plain_value};
 
 /// Apache sends a whole request at once; a connection that has not
@@ -189,48 +190,32 @@ impl FastcgiDoor {
             }
             (_, None) => Ok(Decision::Denied(Denial::NoUser)),
         };
-        let typed_user = LoggedName(user.unwrap_or_default());
+        log_outcome(site, user.unwrap_or_default(), &client, &decision);
         match decision {
             Ok(Decision::Granted(identity)) => match plain_value(&identity.username) {
-                Some(username) => {
-                    tracing::debug!(site = site.name(), user = %identity.username, %client, "granted");
-                    Reply {
-                        status: 200,
-                        reason: "OK",
-                        headers: vec![
-                            ("Variable-DJANGO_USER", username),
-                            (
-                                "Variable-DJANGO_USER_ID",
-                                identity.id.to_string().into_bytes(),
-                            ),
-                            ("Variable-DJANGO_GROUPS", encode_groups(&identity.groups)),
-                        ],
-                    }
-                }
+                Some(username) => Reply {
+                    status: 200,
+                    reason: "OK",
+                    headers: vec![
+                        ("Variable-DJANGO_USER", username),
+                        (
+                            "Variable-DJANGO_USER_ID",
+                            identity.id.to_string().into_bytes(),
+                        ),
+                        ("Variable-DJANGO_GROUPS", encode_groups(&identity.groups)),
+                    ],
+                },
                 None => {
                     tracing::warn!(
-                        site = site.name(), user = ?identity.username, %client,
+                        site = site.name(), user = ?identity.username, client = %LoggedName(client.as_bytes()),
                         "denied: the stored username contains control characters"
                     );
                     Reply::unauthorized()
                 }
             },
-            Ok(Decision::NotFound) => {
-                tracing::info!(site = site.name(), user = %typed_user, client = %LoggedName(client.as_bytes()), reason = "unknown-user", "denied");
-                Reply::unauthorized()
-            }
-            Ok(Decision::Denied(denial)) => {
-                tracing::info!(site = site.name(), user = %typed_user, client = %LoggedName(client.as_bytes()), reason = denial.as_str(), "denied");
-                if denial == Denial::RequirementNotMet {
-                    Reply::forbidden()
-                } else {
-                    Reply::unauthorized()
-                }
-            }
-            Err(e) => {
-                tracing::error!(site = site.name(), user = %typed_user, client = %LoggedName(client.as_bytes()), "error: {e}");
-                Reply::error()
-            }
+            Ok(Decision::Denied(Denial::RequirementNotMet)) => Reply::forbidden(),
+            Ok(Decision::NotFound | Decision::Denied(_)) => Reply::unauthorized(),
+            Err(_) => Reply::error(),
         }
     }
 
@@ -246,21 +231,12 @@ impl FastcgiDoor {
             ),
             (None, None) => None,
         };
-        let site = match site_name {
-            Some(name) => self
-                .sites
-                .iter()
-                .find(|s| s.name() == name)
-                .ok_or_else(|| format!("{SITE_PARAM}={name:?} names no configured site"))?,
-            None => match self.sites.as_slice() {
-                [only] => only,
-                _ => {
-                    return Err(format!(
-                        "several sites are configured: set {SITE_PARAM} in the Apache location or `site` on the listener"
-                    ));
-                }
-            },
-        };
+        let site = find_site(
+            &self.sites,
+            site_name.as_deref(),
+            &format!("set {SITE_PARAM} in the Apache location or `site` on the listener"),
+        )
+        .map_err(|e| format!("{SITE_PARAM}: {e}"))?;
         let requirement = match (&self.settings.require, params.get(REQUIRE_PARAM)) {
             (Some(fixed), _) => fixed.clone(),
             (None, Some(text)) => std::str::from_utf8(text)

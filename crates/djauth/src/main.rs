@@ -3,9 +3,11 @@
 mod check_user;
 mod cli;
 mod config;
+mod door;
 mod fastcgi_door;
 mod header_value;
 mod serve;
+mod unix_door;
 mod verify_password;
 
 use std::io::IsTerminal;

@@ -1,6 +1,7 @@
 //! `djauth serve`: open every site, listen on every front door, run until stopped.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,8 +11,12 @@ use djauth_store::Store;
 use tokio::net::TcpListener;
 
 use crate::cli::{ServeArgs, SiteSource};
-use crate::config::{ConfigError, ConfigFile, FastcgiSettings, Settings, SiteConfig, SiteSettings};
+use crate::config::{
+    ConfigError, ConfigFile, FastcgiSettings, Settings, SiteConfig, SiteSettings, UnixConfig,
+    UnixSettings,
+};
 use crate::fastcgi_door::FastcgiDoor;
+use crate::unix_door::UnixDoor;
 
 /// How long in-flight work may finish after SIGTERM before the process exits.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
@@ -21,13 +26,13 @@ pub const DEFAULT_SITE: &str = "default";
 
 /// Runs the daemon; returns when SIGINT or SIGTERM arrives.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let settings = match settings_for(&args.source, &args.fastcgi) {
+    let settings = match settings_for(&args.source, &args.fastcgi, args.unix.as_deref()) {
         Ok(settings) => settings,
         Err(e) => return fail(e),
     };
-    if settings.fastcgi.is_empty() {
+    if settings.fastcgi.is_empty() && settings.unix.is_none() {
         return fail(ConfigError(
-            "nothing to serve: give --fastcgi HOST:PORT or a [[fastcgi]] listener".into(),
+            "nothing to serve: give --fastcgi HOST:PORT or --unix PATH, or a [[fastcgi]] listener or [unix] socket in the config file".into(),
         ));
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -43,8 +48,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// Reads the configuration from a file, or builds it from `--database` and `--fastcgi`.
-pub fn settings_for(source: &SiteSource, fastcgi: &[SocketAddr]) -> Result<Settings, ConfigError> {
+/// Reads the configuration from a file, or builds it from `--database`,
+/// `--fastcgi` and `--unix`.
+pub fn settings_for(
+    source: &SiteSource,
+    fastcgi: &[SocketAddr],
+    unix: Option<&Path>,
+) -> Result<Settings, ConfigError> {
     match (&source.config, &source.database) {
         (Some(path), _) => ConfigFile::load(path)?.validate(),
         (None, Some(database)) => ConfigFile {
@@ -65,6 +75,11 @@ pub fn settings_for(source: &SiteSource, fastcgi: &[SocketAddr]) -> Result<Setti
                 })
                 .collect(),
             kdf_workers: None,
+            unix: unix.map(|path| UnixConfig {
+                path: path.to_path_buf(),
+                mode: None,
+                group: None,
+            }),
         }
         .validate(),
         (None, None) => Err(ConfigError(
@@ -109,13 +124,34 @@ async fn serve(settings: Settings) -> Result<(), ConfigError> {
     for listener in &settings.fastcgi {
         tasks.push(start_fastcgi(listener, sites.clone()).await?);
     }
+    if let Some(unix) = &settings.unix {
+        tasks.push(start_unix(unix, sites.clone())?);
+    }
     tracing::info!(kdf_workers = kdf.size(), "djauth is ready");
     shutdown_signal().await;
     tracing::info!("stopping");
     for task in tasks {
         task.abort();
     }
+    if let Some(unix) = &settings.unix {
+        crate::unix_door::unlink(&unix.path);
+    }
     Ok(())
+}
+
+fn start_unix(
+    settings: &UnixSettings,
+    sites: Arc<Vec<Site>>,
+) -> Result<tokio::task::JoinHandle<()>, ConfigError> {
+    let listener = crate::unix_door::bind(settings)?;
+    tracing::info!(
+        path = %settings.path.display(),
+        mode = %format!("{:04o}", settings.mode),
+        group = settings.group.as_deref().unwrap_or("(the daemon's)"),
+        "mod_djauth socket listening"
+    );
+    let door = Arc::new(UnixDoor::new(sites));
+    Ok(tokio::spawn(door.run(listener)))
 }
 
 async fn start_fastcgi(
