@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use djauth_hashers::{Algorithm, DjangoDefaults, HasherConfig};
-use djauth_policy::RequirementSet;
+use djauth_policy::{CacheConfig, RequirementSet};
 use djauth_store::{
     Choice, DatabaseUrl, M2mConfig, PoolConfig, SchemaConfig, StoreOptions, UsernameMatch,
 };
@@ -116,6 +116,12 @@ pub struct SiteConfig {
     pub pool_max_connections: Option<u32>,
     /// Seconds a check waits for a free connection before failing (default 5).
     pub pool_timeout: Option<u64>,
+    /// Seconds one database read may take before the check fails (default 10).
+    pub query_timeout: Option<u64>,
+    /// Seconds user rows, groups and permissions are reused (default 0: read every request).
+    pub cache_freshness: Option<f64>,
+    /// Most verified credentials remembered (default 100,000).
+    pub cache_max_credentials: Option<u64>,
     /// `AUTH_USER_MODEL` (default `auth.User`).
     pub user_model: Option<String>,
     /// The user table, if `Meta.db_table` changed it.
@@ -169,6 +175,8 @@ pub struct SiteSettings {
     pub hashers: HasherConfig,
     /// How its database is read.
     pub store: StoreOptions,
+    /// How its answers are cached.
+    pub cache: CacheConfig,
 }
 
 /// A validated FastCGI listener.
@@ -298,12 +306,31 @@ impl SiteConfig {
         }
         djauth_hashers::Hashers::new(hashers.clone()).map_err(|e| context(e.to_string()))?;
         let store = self.store_options().map_err(context)?;
+        let cache = self.cache_config().map_err(context)?;
         Ok(SiteSettings {
             name,
             database,
             hashers,
             store,
+            cache,
         })
+    }
+
+    /// The freshness window and the credential cache's size.
+    fn cache_config(&self) -> Result<CacheConfig, String> {
+        let mut cache = CacheConfig::default();
+        if let Some(seconds) = self.cache_freshness {
+            cache.freshness = std::time::Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|d| d.as_secs() <= 3600)
+                .ok_or_else(|| {
+                    format!("cache_freshness {seconds} is not between 0 and 3600 seconds")
+                })?;
+        }
+        if let Some(max) = self.cache_max_credentials {
+            cache.max_credentials = max;
+        }
+        Ok(cache)
     }
 
     /// The user-model mapping and pool settings.
@@ -361,6 +388,9 @@ impl SiteConfig {
         }
         if let Some(seconds) = self.pool_timeout {
             pool.acquire_timeout = std::time::Duration::from_secs(seconds.max(1));
+        }
+        if let Some(seconds) = self.query_timeout {
+            pool.query_timeout = std::time::Duration::from_secs(seconds.max(1));
         }
         Ok(StoreOptions {
             schema,
@@ -502,6 +532,7 @@ mod tests {
         assert_eq!(store.pool.max_connections, 3);
         assert_eq!(store.pool.acquire_timeout.as_secs(), 2);
         assert!(store.password_file.is_some());
+        assert_eq!(settings.sites[0].cache, CacheConfig::default());
     }
 
     #[test]
@@ -553,6 +584,10 @@ mod tests {
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\nusername_match = \"ci\"\n",
                 "username_match",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\ncache_freshness = -1.0\n",
+                "cache_freshness",
             ),
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\npassword_hashers = [\"django.contrib.auth.hashers.SHA1PasswordHasher\"]\n",

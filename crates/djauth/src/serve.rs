@@ -95,12 +95,7 @@ pub async fn open_site(settings: &SiteSettings, kdf: KdfPool) -> Result<Site, Co
         .map_err(|e| ConfigError(format!("site {:?}: {e}", settings.name)))?;
     let hashers = Hashers::new(settings.hashers.clone())
         .map_err(|e| ConfigError(format!("site {:?}: {e}", settings.name)))?;
-    Ok(Site::new(
-        settings.name.clone(),
-        store,
-        Arc::new(hashers),
-        kdf,
-    ))
+    Ok(Site::new(settings.name.clone(), store, Arc::new(hashers), kdf).with_cache(settings.cache))
 }
 
 async fn serve(settings: Settings) -> Result<(), ConfigError> {
