@@ -7,9 +7,11 @@
 //! [`Client`] with timeouts and one reconnect on a broken connection.
 
 mod client;
+mod require;
 pub mod wire;
 
 pub use client::{Client, ClientError, Timeouts};
+pub use require::RequireKind;
 pub use wire::{MAX_FRAME, Reply, Request, VERSION, WireError, encode_groups, frame_len};
 
 #[cfg(test)]

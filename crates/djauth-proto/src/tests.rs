@@ -373,3 +373,36 @@ fn a_garbage_reply_is_a_protocol_error() {
     );
     server.join().unwrap();
 }
+
+#[test]
+fn require_lines_become_requirements() {
+    let req = |kind: RequireKind, args: &[&str]| {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        kind.requirement(&args)
+    };
+    assert_eq!(
+        req(RequireKind::Group, &["secret agents", "a\"b\\"]).unwrap(),
+        r#"group:"secret agents" group:"a\"b\\""#
+    );
+    assert_eq!(
+        req(RequireKind::Perm, &["auth.view_user"]).unwrap(),
+        r#"perm:"auth.view_user""#
+    );
+    assert_eq!(
+        req(RequireKind::User, &["józef"]).unwrap(),
+        "user:\"józef\""
+    );
+    assert_eq!(req(RequireKind::Staff, &[]).unwrap(), "staff");
+    assert_eq!(req(RequireKind::Superuser, &[]).unwrap(), "superuser");
+    for (kind, args, needle) in [
+        (RequireKind::Group, &[][..], "at least one"),
+        (RequireKind::Perm, &["view_user"][..], "app_label.codename"),
+        (RequireKind::Perm, &[".x"][..], "app_label.codename"),
+        (RequireKind::Staff, &["x"][..], "no arguments"),
+        (RequireKind::User, &["a\nb"][..], "control"),
+    ] {
+        let err = req(kind, args).unwrap_err();
+        assert!(err.contains(needle), "{err}");
+    }
+    assert!(RequireKind::User.requirement(&[b"\xff"]).is_err());
+}

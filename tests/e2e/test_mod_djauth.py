@@ -1,0 +1,344 @@
+"""djauth behind Apache's native module mod_djauth (target/release/libmod_djauth.so),
+configured by examples/apache/djauth-module.conf plus the test-only locations of
+tests/e2e/module-locations.conf.in.
+
+Its own djauth (the demo database, a [unix] socket) and its own private Apache,
+both started here and stopped by PID. Users and passwords:
+examples/demo/README.md. Status codes are exact: a refusal at authentication
+or authorization is 401, a failure of djauth itself is 500.
+"""
+
+import base64
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    APACHE_MODULES,
+    DEMO_DB,
+    PRIVATE_HTTPD_CONF,
+    REPO,
+    Apache,
+    Client,
+    Djauth,
+    apache_binary,
+    fill,
+    _LOGS,
+)
+from support.djauth import djauth_binary
+from support.procs import free_port, tail
+
+MODULE_SO = Path(os.environ.get("MOD_DJAUTH_SO", REPO / "target" / "release" / "libmod_djauth.so"))
+MODULE_CONF = REPO / "examples" / "apache" / "djauth-module.conf"
+MODULE_LOCATIONS = Path(__file__).resolve().parent / "module-locations.conf.in"
+# base64 of "józef:Pässwörd-123" in UTF-8 and in Latin-1 (case C01).
+JOZEF_UTF8 = b"Basic asOzemVmOlDDpHNzd8O2cmQtMTIz"
+JOZEF_LATIN1 = b"Basic avN6ZWY6UORzc3f2cmQtMTIz"
+LOCATIONS = [
+    "dj-private",
+    "dj-agents",
+    "dj-spaced",
+    "dj-perm",
+    "dj-staff",
+    "dj-superuser",
+    "dj-users",
+    "dj-chain",
+    "dj-file-only",
+    "dj-apache-user",
+    "dj-unknown-site",
+    "dj-chain-agents",
+]
+
+
+class UnixDjauth(Djauth):
+    """The e2e daemon plus a [unix] socket that Apache's children may use."""
+
+    def __init__(self, binary, db, workdir, log):
+        super().__init__(binary, db, workdir, log)
+        self.socket = Path(workdir) / "djauth-module.sock"
+        self.config = Path(workdir) / "djauth-module.toml"
+
+    def write_config(self):
+        super().write_config()
+        group = 'group = "nogroup"\n' if os.geteuid() == 0 else ""
+        with open(self.config, "a") as f:
+            f.write(f'\n[unix]\npath = "{self.socket}"\n{group}')
+
+    def start(self, db=None, timeout=30):
+        super().start(db, timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(str(self.socket))
+                return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"djauth did not listen on {self.socket}:\n{tail(self.log)}", pytrace=False)
+
+
+def module_so():
+    if not MODULE_SO.exists():
+        pytest.fail(f"{MODULE_SO} not found: run `cargo build --release` (scripts/test does)", pytrace=False)
+    return MODULE_SO
+
+
+@pytest.fixture(scope="module")
+def mod_workdir(workdir):
+    path = workdir / "mod_djauth"
+    path.mkdir()
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def mod_djauth_daemon(mod_workdir):
+    db = mod_workdir / "db.sqlite3"
+    shutil.copyfile(DEMO_DB, db)
+    log = mod_workdir / "djauth.log"
+    _LOGS.append(("djauth (mod_djauth) stderr", log))
+    daemon = UnixDjauth(djauth_binary(), db, mod_workdir, log)
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+def write_htpasswd(path):
+    def sha(password):
+        return "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+
+    # carol is inactive in Django; harry is unknown to Django.
+    path.write_text(f"carol:{sha('carol-pw')}\nharry:{sha('harry-pw')}\n")
+    path.chmod(0o644)
+
+
+def httpd_conf(root, docs, htpasswd, port, daemon):
+    return fill(
+        PRIVATE_HTTPD_CONF.read_text()
+        + f'\nDefine DJAUTH_MODULE "{module_so()}"\nDefine DJAUTH_SOCKET "{daemon.socket}"\n'
+        + f'Include "{MODULE_CONF}"\n'
+        + MODULE_LOCATIONS.read_text(),
+        {
+            "SERVER_ROOT": root,
+            "HTTP_PORT": port,
+            "MODULES": APACHE_MODULES,
+            "DOC_ROOT": docs,
+            "DJAUTH_PORT": daemon.port,
+            "EXAMPLE_CONF": REPO / "examples" / "apache" / "djauth-fcgi.conf",
+            "HTPASSWD": htpasswd,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def mod_apache(mod_workdir, mod_djauth_daemon):
+    binary = apache_binary()
+    module_so()
+    root = mod_workdir / "apache"
+    root.mkdir()
+    root.chmod(0o755)
+    docs = mod_workdir / "htdocs"
+    for sub in [""] + LOCATIONS:
+        d = docs / sub
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o755)
+        (d / "index.html").write_text(f"page:/{sub}\n")
+        (d / "index.html").chmod(0o644)
+    htpasswd = mod_workdir / "htpasswd"
+    write_htpasswd(htpasswd)
+    port = free_port()
+    conf = root / "httpd.conf"
+    conf.write_text(httpd_conf(root, docs, htpasswd, port, mod_djauth_daemon))
+    _LOGS.append(("apache (mod_djauth) error.log", root / "error.log"))
+    server = Apache(binary, root, conf, port, root / "error.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def web(mod_apache):
+    return Client(mod_apache.port)
+
+
+def header(resp, name):
+    for key, value in resp.headers:
+        if key.lower() == name.lower():
+            return value.encode("latin-1").decode("utf-8")
+    return None
+
+
+# --- the module loads and registers ------------------------------------------
+
+
+def test_module_exports_only_its_record():
+    out = subprocess.run(["nm", "-D", "--defined-only", str(module_so())], capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.skip(f"nm not available: {out.stderr}")
+    symbols = [line.split()[-1] for line in out.stdout.splitlines() if line.strip()]
+    assert symbols == ["djauth_module"]
+
+
+# --- AuthBasicProvider django ---------------------------------------------------
+
+
+def test_no_credentials_get_the_challenge(web):
+    for path in ["/dj-private/", "/dj-agents/", "/dj-perm/"]:
+        resp = web.get(path)
+        assert resp.status == 401, (path, resp)
+        assert header(resp, "WWW-Authenticate").startswith("Basic realm="), resp
+
+
+def test_alice_gets_in_with_her_identity(web):
+    resp = web.get("/dj-private/", "alice", "alice-pw")
+    assert resp.status == 200, resp
+    assert resp.body == b"page:/dj-private\n"
+    assert header(resp, "X-Django-User") == "alice"
+    assert header(resp, "X-Django-Groups") == "secret-agents"
+    assert header(resp, "X-Django-User-Id").isdigit()
+
+
+@pytest.mark.parametrize(
+    "user,password",
+    [("alice", "wrong"), ("alice", ""), ("ghost", "alice-pw"), ("carol", "carol-pw"), ("dave", ""), ("Alice", "alice-pw")],
+)
+def test_refusals_are_401(web, user, password):
+    assert web.get("/dj-private/", user, password).status == 401
+
+
+@pytest.mark.parametrize("authorization", [JOZEF_UTF8, JOZEF_LATIN1])
+def test_non_ascii_credentials(web, authorization):
+    resp = web.get("/dj-private/", authorization=authorization)
+    assert resp.status == 200, resp
+    assert header(resp, "X-Django-User") == "józef"
+
+
+def test_remote_user_is_the_stored_username(web):
+    # NFKC turns the fullwidth ａｌｉｃｅ into alice; Apache's own Require user sees "alice".
+    assert web.get("/dj-apache-user/", "ａｌｉｃｅ", "alice-pw").status == 200
+    assert web.get("/dj-apache-user/", "erin", "erin-pw").status == 401
+
+
+# --- Require django-* ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path,allowed,refused",
+    [
+        ("/dj-agents/", ["alice"], ["bob", "erin", "frank"]),
+        ("/dj-spaced/", ["erin"], ["alice", "bob"]),
+        ("/dj-perm/", ["frank"], ["alice", "bob", "erin"]),
+        ("/dj-staff/", ["frank"], ["alice", "bob"]),
+        ("/dj-superuser/", ["frank"], ["alice", "erin"]),
+        ("/dj-users/", ["alice", "erin"], ["bob", "frank"]),
+    ],
+)
+def test_authz_providers(web, path, allowed, refused):
+    for user in allowed:
+        resp = web.get(path, user, f"{user}-pw")
+        assert resp.status == 200, (path, user, resp)
+        assert header(resp, "X-Django-User") == user
+    for user in refused:
+        assert web.get(path, user, f"{user}-pw").status == 401, (path, user)
+    # A wrong password never reaches the group rule.
+    assert web.get(path, allowed[0], "wrong").status == 401
+
+
+# --- chaining with the file provider (C07) ------------------------------------------
+
+
+def test_user_unknown_to_django_goes_on_to_the_file(web):
+    resp = web.get("/dj-chain/", "harry", "harry-pw")
+    assert resp.status == 200, resp
+    assert header(resp, "X-Django-User") is None
+
+
+def test_django_users_still_log_in_first(web):
+    resp = web.get("/dj-chain/", "alice", "alice-pw")
+    assert resp.status == 200, resp
+    assert header(resp, "X-Django-User") == "alice"
+
+
+def test_inactive_django_user_does_not_get_in_through_the_file(web):
+    assert web.get("/dj-file-only/", "carol", "carol-pw").status == 200  # control
+    assert web.get("/dj-chain/", "carol", "carol-pw").status == 401
+
+
+def test_a_file_user_is_not_in_a_django_group(web):
+    assert web.get("/dj-chain-agents/", "harry", "harry-pw").status == 401
+    assert web.get("/dj-chain-agents/", "alice", "alice-pw").status == 200
+
+
+# --- errors are 500 ----------------------------------------------------------------
+
+
+def test_unknown_site_is_500(web, mod_apache):
+    assert web.get("/dj-unknown-site/", "alice", "alice-pw").status == 500
+    assert "no-such-site" in wait_for_log(mod_apache.log, "no-such-site")
+
+
+def wait_for_log(path, needle, timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        text = Path(path).read_text(errors="replace")
+        if needle in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.05)
+
+
+def test_daemon_restart_while_apache_runs(web, mod_apache, mod_djauth_daemon):
+    # Warm the persistent connections first.
+    for _ in range(4):
+        assert web.get("/dj-agents/", "alice", "alice-pw").status == 200
+    mod_djauth_daemon.stop()
+    try:
+        for path in ["/dj-private/", "/dj-agents/"]:
+            resp = web.get(path, "alice", "alice-pw")
+            assert resp.status == 500, (path, resp)
+            assert b"page:" not in resp.body
+        log = wait_for_log(mod_apache.log, "cannot connect to djauth")
+        assert "cannot connect to djauth" in log and str(mod_djauth_daemon.socket) in log
+    finally:
+        mod_djauth_daemon.start()
+    # The same Apache children, their old connections now broken: one reconnect each.
+    for _ in range(6):
+        resp = web.get("/dj-agents/", "alice", "alice-pw")
+        assert resp.status == 200, resp
+    assert web.get("/dj-agents/", "bob", "bob-pw").status == 401
+
+
+# --- configuration errors stop Apache at start-up ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "directive,message",
+    [
+        ("Require django-perm view_user", "app_label.codename"),
+        ("Require django-group", "at least one name"),
+        ("Require django-staff yes", "takes no arguments"),
+        ("DjangoAuthSocket run/djauth.sock", "absolute path"),
+    ],
+)
+def test_bad_configuration_is_refused(mod_workdir, directive, message):
+    root = mod_workdir / "config-check"
+    root.mkdir(exist_ok=True)
+    conf = root / "bad.conf"
+    conf.write_text(
+        f'ServerRoot "{root}"\nListen 127.0.0.1:{free_port()}\nPidFile "{root}/httpd.pid"\n'
+        f'ErrorLog "{root}/error.log"\n'
+        f"LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so\n"
+        f"LoadModule authn_core_module {APACHE_MODULES}/mod_authn_core.so\n"
+        f"LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so\n"
+        f"LoadModule auth_basic_module {APACHE_MODULES}/mod_auth_basic.so\n"
+        f'LoadModule djauth_module "{module_so()}"\n'
+        f'<Location "/x/">\n    AuthType Basic\n    AuthName x\n    AuthBasicProvider django\n    {directive}\n</Location>\n'
+    )
+    out = subprocess.run([str(apache_binary()), "-f", str(conf), "-t"], capture_output=True, text=True)
+    assert out.returncode != 0, out
+    assert message in out.stdout + out.stderr
