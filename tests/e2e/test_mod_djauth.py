@@ -342,3 +342,37 @@ def test_bad_configuration_is_refused(mod_workdir, directive, message):
     out = subprocess.run([str(apache_binary()), "-f", str(conf), "-t"], capture_output=True, text=True)
     assert out.returncode != 0, out
     assert message in out.stdout + out.stderr
+
+
+# --- concurrency and Apache restarts -----------------------------------------------
+
+
+def test_concurrent_requests_share_the_connections(web):
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = [("alice", "/dj-agents/", 200), ("bob", "/dj-agents/", 401), ("erin", "/dj-spaced/", 200), ("frank", "/dj-perm/", 200)]
+    jobs = [users[i % len(users)] for i in range(64)]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda job: (job, web.get(job[1], job[0], f"{job[0]}-pw").status), jobs))
+    assert all(status == job[2] for job, status in statuses), statuses
+
+
+def test_graceful_restart_reloads_the_module(web, mod_apache):
+    import signal
+
+    assert web.get("/dj-agents/", "alice", "alice-pw").status == 200
+    mod_apache.proc.send_signal(signal.SIGUSR1)  # apache2 -k graceful
+    assert "Doing graceful restart" in wait_for_log(mod_apache.log, "Doing graceful restart")
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            status = web.get("/dj-agents/", "alice", "alice-pw").status
+        except OSError:
+            status = None
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == 200
+    assert mod_apache.proc.poll() is None
+    assert web.get("/dj-agents/", "bob", "bob-pw").status == 401
+    assert "exit signal" not in Path(mod_apache.log).read_text(errors="replace")
