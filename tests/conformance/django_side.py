@@ -416,6 +416,9 @@ def iexact_answer(username, password, requirement):
         found = "several"
     except Exception:  # noqa: BLE001  (not found, or a database error)
         found = None
+    if "\0" in username:
+        # No stored username holds a NUL (PostgreSQL cannot even compare one): not found
+        return Answer(401, "NUL in the username: no such user"), "nul-username"
     if len(matches) > 1:
         return Answer(401, f"{len(matches)} users match ignoring case: refused"), "iexact-ambiguous"
     if found not in (None, "several") and found.lower() != username.lower():
