@@ -265,9 +265,17 @@ def test_django_users_still_log_in_first(web):
     assert header(resp, "X-Django-User") == "alice"
 
 
-def test_inactive_django_user_does_not_get_in_through_the_file(web):
+def test_inactive_django_user_does_not_get_in_through_the_file(web, mod_apache):
     assert web.get("/dj-file-only/", "carol", "carol-pw").status == 200  # control
     assert web.get("/dj-chain/", "carol", "carol-pw").status == 401
+    # LogLevel djauth:info in that location shows djauth's reason.
+    assert 'user "carol" denied by djauth: inactive' in wait_for_log(mod_apache.log, "denied by djauth")
+
+
+def test_refusal_reasons_are_not_logged_below_info(web, mod_apache):
+    assert web.get("/dj-private/", "nobody-at-all", "x").status == 401
+    wait_for_log(mod_apache.log, "nobody-at-all")
+    assert '"nobody-at-all" not found by djauth' not in Path(mod_apache.log).read_text(errors="replace")
 
 
 def test_a_file_user_is_not_in_a_django_group(web):

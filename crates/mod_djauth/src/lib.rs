@@ -171,6 +171,37 @@ fn c_string(text: &str) -> CString {
     CString::new(text.replace('\0', "\\0")).unwrap_or_default()
 }
 
+/// Whether a message at `level` would be written for this request (httpd's
+/// `APLOG_R_MODULE_IS_LEVEL`): `LogLevel djauth:info` or the server's level.
+fn log_enabled(r: *const request_rec, level: u32) -> bool {
+    // SAFETY: `r` is the live request; its log config lives as long as it.
+    unsafe {
+        let conf = if !(*r).log.is_null() {
+            (*r).log
+        } else if !(*r).server.is_null() {
+            &raw const (*(*r).server).log
+        } else {
+            return true;
+        };
+        let index = module_index();
+        let mut effective = (*conf).level;
+        if index >= 0 && !(*conf).module_levels.is_null() {
+            let own = *(*conf).module_levels.add(index as usize);
+            if own >= 0 {
+                effective = c_int::from(own);
+            }
+        }
+        level as c_int <= effective
+    }
+}
+
+/// Logs `message()` for the request, formatting it only if it will be written.
+fn log_lazy(r: *const request_rec, level: u32, message: impl FnOnce() -> String) {
+    if log_enabled(r, level) {
+        log_request(r, level, &message());
+    }
+}
+
 fn log_request(r: *const request_rec, level: u32, message: &str) {
     let message = c_string(message);
     // SAFETY: `r` is the live request; "%s" takes exactly one C string.
@@ -369,7 +400,7 @@ enum Outcome {
 /// `r` must be a live request.
 unsafe fn ask(r: *mut request_rec, request: &Request, user: &[u8], set_user: bool) -> Outcome {
     let (socket, _) = unsafe { location(r) };
-    let typed = String::from_utf8_lossy(user);
+    let typed = || String::from_utf8_lossy(user);
     match CLIENT.call(socket, &Timeouts::default(), request) {
         Ok(Reply::Granted {
             username,
@@ -395,19 +426,15 @@ unsafe fn ask(r: *mut request_rec, request: &Request, user: &[u8], set_user: boo
             Outcome::Granted
         }
         Ok(Reply::NotFound) => {
-            log_request(
-                r,
-                APLOG_INFO,
-                &format!("user {typed:?} not found by djauth"),
-            );
+            log_lazy(r, APLOG_INFO, || {
+                format!("user {:?} not found by djauth", typed())
+            });
             Outcome::NotFound
         }
         Ok(Reply::Denied { reason }) => {
-            log_request(
-                r,
-                APLOG_INFO,
-                &format!("user {typed:?} denied by djauth: {reason}"),
-            );
+            log_lazy(r, APLOG_INFO, || {
+                format!("user {:?} denied by djauth: {reason}", typed())
+            });
             Outcome::Denied
         }
         Ok(Reply::Error { message }) => {
