@@ -406,3 +406,59 @@ fn require_lines_become_requirements() {
     }
     assert!(RequireKind::User.requirement(&[b"\xff"]).is_err());
 }
+
+#[test]
+fn threads_never_see_each_others_answers() {
+    let path = socket_path("threads");
+    let listener = UnixListener::bind(&path).unwrap();
+    // One server thread per connection, answering until the client goes away.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                while let Some(request) = read_request(&mut stream) {
+                    let Request::Authorize { user, .. } = request else {
+                        return;
+                    };
+                    let reply = Reply::Granted {
+                        username: String::from_utf8_lossy(&user).into_owned(),
+                        user_id: user.len() as i64,
+                        groups: vec![],
+                    };
+                    if stream.write_all(&reply.encode().unwrap()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let client = std::sync::Arc::new(Client::new());
+    let workers: Vec<_> = (0..8)
+        .map(|t| {
+            let (client, path) = (client.clone(), path.clone());
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let user = format!("user-{t}-{i}");
+                    let request = Request::Authorize {
+                        site: String::new(),
+                        user: user.clone().into_bytes(),
+                        requirement: "valid-user".into(),
+                    };
+                    match client.call(&path, &Timeouts::default(), &request).unwrap() {
+                        Reply::Granted { username, .. } => assert_eq!(username, user),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    // At most one connection per thread was ever opened, and all are idle again.
+    assert!(
+        (1..=8).contains(&client.idle_count()),
+        "{}",
+        client.idle_count()
+    );
+}
