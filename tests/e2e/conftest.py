@@ -67,6 +67,7 @@ class Djauth:
         self.config.write_text(
             "[sites.demo]\n"
             f'database = "sqlite://{self.db.resolve()}"\n'  # sqlite:// + /abs/path
+            "cache_freshness = 0\n"  # tests change the database between requests
             "\n[[fastcgi]]\n"
             f'listen = "127.0.0.1:{self.port}"\n'
             "\n[[fastcgi]]\n"

@@ -48,6 +48,8 @@ def toml_value(value):
 def site_table(name, settings):
     """`[sites.NAME]` with the given keys, in order."""
     lines = [f"[sites.{name}]"]
+    # The suites change and stop databases between requests: read every time.
+    settings = {"cache_freshness": 0, **settings}
     lines += [f"{key} = {toml_value(value)}" for key, value in settings.items() if value is not None]
     return "\n".join(lines) + "\n"
 

@@ -20,9 +20,10 @@ use zeroize::Zeroizing;
 
 /// How long user data may be reused, and how many credentials are kept.
 ///
-/// The default keeps verified credentials but reads the user row, groups and
-/// permissions on every request (a zero freshness window), so every change
-/// in Django takes effect at once.
+/// By default user rows, groups and permissions are reused for 5 seconds, so
+/// a deactivation or a group change takes effect within 5 seconds; a
+/// password change invalidates a remembered credential at the next read of
+/// the user row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CacheConfig {
     /// User rows, groups and permissions younger than this are reused; zero
@@ -35,7 +36,7 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
-            freshness: Duration::ZERO,
+            freshness: Duration::from_secs(5),
             max_credentials: 100_000,
         }
     }

@@ -106,7 +106,11 @@ async fn wrong_passwords_are_never_cached_and_always_pay() {
 
 #[tokio::test]
 async fn with_no_freshness_window_changes_apply_to_the_next_request() {
-    let (site, db) = site("immediate", CacheConfig::default()).await;
+    let immediate = CacheConfig {
+        freshness: Duration::ZERO,
+        ..CacheConfig::default()
+    };
+    let (site, db) = site("immediate", immediate).await;
     let agents: RequirementSet = "group:secret-agents".parse().unwrap();
     assert!(granted(
         &site
