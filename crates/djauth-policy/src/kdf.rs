@@ -56,9 +56,14 @@ impl KdfPool {
             .acquire_owned()
             .await
             .map_err(|e| PolicyError::Kdf(e.to_string()))?;
-        self.runs.fetch_add(1, Ordering::Relaxed);
+        let runs = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
+        // One line per hash computed (DJAUTH_LOG=djauth_policy::kdf=debug),
+        // so the cache's effect can be counted from outside the daemon.
+        tracing::debug!(runs, "password hash computed");
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let result = work();
+            crate::stats::record_kdf(&result, started.elapsed());
             drop(permit);
             result
         })
