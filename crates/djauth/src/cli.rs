@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Django's users, groups and permissions for any web server.
 #[derive(Debug, Parser)]
@@ -23,6 +23,8 @@ pub enum Command {
     VerifyPassword(VerifyPasswordArgs),
     /// Explain what djauth sees for a user, without a password.
     CheckUser(CheckUserArgs),
+    /// Answer one check for Apache's mod_authnz_external (pipe protocol on stdin).
+    External(ExternalArgs),
 }
 
 /// Where the Django database is: a config file or a URL.
@@ -73,4 +75,27 @@ pub struct CheckUserArgs {
     pub site: Option<String>,
     /// The username, as a client would type it.
     pub username: String,
+}
+
+/// `djauth external`.
+#[derive(Debug, Args)]
+pub struct ExternalArgs {
+    /// The running daemon's Unix socket (its [unix] path or --unix PATH).
+    #[arg(long, value_name = "PATH", default_value = "/run/djauth/djauth.sock")]
+    pub socket: PathBuf,
+    /// Which site of the daemon (needed when it serves several).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// `auth` for DefineExternalAuth (username, password), `group` for
+    /// DefineExternalGroup (username, the Require external-group rules).
+    pub check: ExternalCheck,
+}
+
+/// What mod_authnz_external asks `djauth external`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExternalCheck {
+    /// A password check.
+    Auth,
+    /// A `Require external-group` check.
+    Group,
 }

@@ -4,6 +4,7 @@ mod check_user;
 mod cli;
 mod config;
 mod door;
+mod external;
 mod fastcgi_door;
 mod header_value;
 mod serve;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::VerifyPassword(args) => verify_password::run(args),
         cli::Command::CheckUser(args) => check_user::run(args),
+        cli::Command::External(args) => external::run(args),
     }
 }
 
