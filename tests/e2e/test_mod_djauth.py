@@ -31,10 +31,9 @@ from conftest import (
     fill,
     _LOGS,
 )
-from support.djauth import djauth_binary
+from support.djauth import djauth_binary, mod_djauth_so as module_so
 from support.procs import free_port, tail
 
-MODULE_SO = Path(os.environ.get("MOD_DJAUTH_SO", REPO / "target" / "release" / "libmod_djauth.so"))
 MODULE_CONF = REPO / "examples" / "apache" / "djauth-module.conf"
 MODULE_LOCATIONS = Path(__file__).resolve().parent / "module-locations.conf.in"
 # base64 of "józef:Pässwörd-123" in UTF-8 and in Latin-1 (case C01).
@@ -81,12 +80,6 @@ class UnixDjauth(Djauth):
             except OSError:
                 time.sleep(0.05)
         pytest.fail(f"djauth did not listen on {self.socket}:\n{tail(self.log)}", pytrace=False)
-
-
-def module_so():
-    if not MODULE_SO.exists():
-        pytest.fail(f"{MODULE_SO} not found: run `cargo build --release` (scripts/test does)", pytrace=False)
-    return MODULE_SO
 
 
 @pytest.fixture(scope="module")

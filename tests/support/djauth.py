@@ -19,6 +19,14 @@ def djauth_binary():
     return path
 
 
+def mod_djauth_so():
+    """The Apache module, target/release/libmod_djauth.so (or $MOD_DJAUTH_SO)."""
+    path = Path(os.environ.get("MOD_DJAUTH_SO", REPO / "target" / "release" / "libmod_djauth.so"))
+    if not path.exists():
+        pytest.fail(f"{path} not found: run `cargo build --release` (scripts/test does)", pytrace=False)
+    return path
+
+
 def toml_string(value):
     """A TOML basic string."""
     out = ['"']
@@ -36,8 +44,8 @@ def toml_string(value):
 def toml_value(value):
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
     if isinstance(value, str):
         return toml_string(value)
     if isinstance(value, (list, tuple)):
@@ -69,13 +77,16 @@ class Djauth:
         )
         self.proc = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, log_filter=None):
+        """Starts the daemon; `log_filter` sets DJAUTH_LOG (e.g. "debug")."""
+        env = dict(os.environ, **({"DJAUTH_LOG": log_filter} if log_filter else {}))
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [str(djauth_binary()), "serve", "--config", str(self.config)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
+                env=env,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
