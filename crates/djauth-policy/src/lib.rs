@@ -11,6 +11,7 @@ mod decision;
 mod kdf;
 mod requirement;
 mod site;
+pub mod stats;
 
 pub use cache::CacheConfig;
 pub use credentials::{decode_password, decode_username};
