@@ -125,11 +125,55 @@ def django_users(workdir):
 
 @dataclass
 class Counts:
-    """What djauth logged while a `with daemon.counting()` block ran."""
+    """What happened while a `with measure(daemon, server)` block ran."""
 
-    checks: int = 0  # questions answered (granted or denied)
-    kdf: int = 0  # password hashes computed
-    lines: list = field(default_factory=list)
+    checks: int = 0  # questions djauth answered (granted or denied), from its log
+    kdf: int = 0  # password hashes djauth computed, from its log
+    requests: int = 0  # HTTP requests Apache served, from its access log
+    with_user: int = 0  # of those, requests that carried credentials
+    lines: list = field(default_factory=list)  # djauth's log lines
+
+    def __str__(self):
+        return (
+            f"{self.requests} HTTP requests ({self.with_user} with credentials), "
+            f"{self.checks} djauth checks, {self.kdf} password hashes"
+        )
+
+
+def _grow(path, start, settle=0.2, timeout=5):
+    """The text appended to `path` since byte `start`, once it stops growing
+    (Apache writes its access log line just after the response)."""
+    deadline = time.monotonic() + timeout
+    size = path.stat().st_size
+    while time.monotonic() < deadline:
+        time.sleep(settle)
+        now = path.stat().st_size
+        if now == size:
+            break
+        size = now
+    with open(path, "rb") as f:
+        f.seek(start)
+        return f.read().decode(errors="replace").splitlines()
+
+
+ACCESS_LINE = re.compile(r'" (\d{3}) user=(\S+) ')
+
+
+@contextmanager
+def measure(daemon, server):
+    """Counts djauth's checks and hashes, and Apache's requests, inside the block.
+
+    djauth writes a check's line before it answers, so every request the
+    block waited for is in its log."""
+    counts = Counts()
+    daemon_start, access_start = daemon.log.stat().st_size, server.access_log.stat().st_size
+    yield counts
+    counts.lines = _grow(daemon.log, daemon_start, settle=0)
+    counts.checks = sum(1 for line in counts.lines if CHECK_LINE.search(line))
+    counts.kdf = sum(1 for line in counts.lines if KDF_LINE.search(line))
+    served = [ACCESS_LINE.search(line) for line in _grow(server.access_log, access_start)]
+    counts.requests = sum(1 for m in served if m)
+    counts.with_user = sum(1 for m in served if m and m.group(2) != "-")
 
 
 class GuideDjauth:
@@ -186,21 +230,6 @@ class GuideDjauth:
 
     def stop(self):
         stop_pid(self.proc)
-
-    @contextmanager
-    def counting(self):
-        """Counts the checks and password hashes djauth logs inside the block.
-
-        djauth writes a check's line before it answers, so every request the
-        block waited for is counted."""
-        counts = Counts()
-        start = self.log.stat().st_size
-        yield counts
-        with open(self.log, "rb") as f:
-            f.seek(start)
-            counts.lines = f.read().decode(errors="replace").splitlines()
-        counts.checks = sum(1 for line in counts.lines if CHECK_LINE.search(line))
-        counts.kdf = sum(1 for line in counts.lines if KDF_LINE.search(line))
 
 
 @pytest.fixture(scope="session")
