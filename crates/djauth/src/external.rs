@@ -98,13 +98,13 @@ fn check(args: &ExternalArgs, stdin: impl Read) -> (Verdict, Option<String>) {
         ),
         Ok(Reply::Denied { reason }) => (
             Verdict::Refused,
-            Some(format!("refused {user}: {}", reason.escape_debug())),
+            Some(format!("refused {user}: {}", one_line(&reason))),
         ),
         Ok(Reply::Error { message }) => (
             Verdict::Error,
             Some(format!(
                 "error: djauth could not decide for {user}: {}",
-                message.escape_debug()
+                one_line(&message)
             )),
         ),
         Ok(Reply::Pong) => (
@@ -113,6 +113,19 @@ fn check(args: &ExternalArgs, stdin: impl Read) -> (Verdict, Option<String>) {
         ),
         Err(e) => (Verdict::Error, Some(format!("error: {e}"))),
     }
+}
+
+/// The daemon's text with control characters escaped: one log line, always.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -162,6 +175,11 @@ mod tests {
             );
             assert!(!message.contains("secret-pw"), "{message}");
         }
+    }
+
+    #[test]
+    fn daemon_text_stays_on_one_line() {
+        assert_eq!(one_line("site \"x\"\nforged"), "site \"x\"\\nforged");
     }
 
     #[test]

@@ -1,0 +1,187 @@
+"""djauth behind Apache's mod_authnz_external (Debian's
+libapache2-mod-authnz-external), the module forking `djauth external` per check.
+
+Real parts only: a copy of the demo database (examples/demo, made by Django
+5.2) plus one user added by Django itself (add_gina.py, run with
+.venv-django52); the real djauth daemon on it with a [unix] socket; a private
+Apache on a loopback port (the harness of tests/e2e:
+examples/apache/private-httpd.conf.in) that includes
+examples/apache/djauth-external.conf unchanged plus the test-only locations of
+locations.conf.in. `djauth external` is the release binary, copied as
+Apache's children would find it installed. Everything is stopped by PID.
+
+Missing pieces (the binary, apache2, mod_authnz_external, the Django venv)
+fail the run; nothing skips.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from e2e.conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, Apache, Client, apache_binary, fill
+from support.djauth import REPO, Djauth, djauth_binary
+from support.procs import free_port, tail
+
+HERE = Path(__file__).resolve().parent
+EXTERNAL_CONF = REPO / "examples" / "apache" / "djauth-external.conf"
+TEST_LOCATIONS = HERE / "locations.conf.in"
+MODULE = APACHE_MODULES / "mod_authnz_external.so"
+SITE = "demo"
+# Document directories: the example's locations and the test-only ones.
+LOCATIONS = ["ext-private", "ext-agents", "ext-perm", "ext-any", "ext-bad-rule"]
+
+# Log files whose tails are attached to the report of a failing test.
+LOGS = []
+
+
+def django_python():
+    path = Path(os.environ.get("DJAUTH_DJANGO52_PYTHON", REPO / ".venv-django52" / "bin" / "python"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(
+            f"no Python with Django 5.2 at {path}: scripts/test creates .venv-django52 "
+            "from tests/requirements-django52.txt",
+            pytrace=False,
+        )
+    return path
+
+
+def authnz_external_module():
+    if not MODULE.exists():
+        pytest.fail(
+            f"{MODULE} not found: install the Debian package libapache2-mod-authnz-external (scripts/test does)",
+            pytrace=False,
+        )
+    return MODULE
+
+
+class UnixDaemon(Djauth):
+    """`djauth serve` on the database, with the [unix] socket `djauth external` asks."""
+
+    def __init__(self, workdir, db):
+        self.socket = Path(workdir) / "djauth.sock"
+        self.site = SITE
+        # As root, Apache's children (and so `djauth external`) run as nobody:nogroup.
+        group = 'group = "nogroup"\n' if os.geteuid() == 0 else ""
+        super().__init__(
+            workdir,
+            {SITE: {"database": f"sqlite://{db}"}},
+            name="djauth-external",
+            extra=f'[unix]\npath = "{self.socket}"\n{group}\n',
+        )
+
+    def start(self, timeout=30):
+        super().start(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(str(self.socket))
+                return self
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"djauth did not listen on {self.socket}:\n{tail(self.log)}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = Path(tempfile.mkdtemp(prefix="djauth-external-"))
+    # Apache's children run as nobody when we are root: they walk in, read
+    # the documents and run the binary.
+    path.chmod(0o755)
+    yield path
+    if os.environ.get("DJAUTH_E2E_KEEP"):
+        print(f"\nkept {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database(workdir):
+    db = workdir / "db.sqlite3"
+    shutil.copyfile(DEMO_DB, db)
+    out = subprocess.run([str(django_python()), str(HERE / "add_gina.py"), str(db)], capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.fail(f"add_gina.py failed ({out.returncode}):\n{out.stdout}{out.stderr}", pytrace=False)
+    return db
+
+
+@pytest.fixture(scope="session")
+def djauth_external(workdir):
+    """The djauth binary where Apache's children may run it (as if installed)."""
+    bindir = workdir / "bin"
+    bindir.mkdir()
+    bindir.chmod(0o755)
+    binary = bindir / "djauth"
+    shutil.copyfile(djauth_binary(), binary)
+    binary.chmod(0o755)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def daemon(workdir, database):
+    daemon = UnixDaemon(workdir, database)
+    LOGS.append(("djauth stderr", daemon.log))
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def apache(workdir, daemon, djauth_external):
+    authnz_external_module()
+    root = workdir / "apache"
+    root.mkdir()
+    root.chmod(0o755)
+    docs = workdir / "htdocs"
+    for sub in [""] + LOCATIONS:
+        (docs / sub).mkdir(parents=True, exist_ok=True)
+        (docs / sub).chmod(0o755)
+        (docs / sub / "index.html").write_text(f"page:/{sub}\n")
+        (docs / sub / "index.html").chmod(0o644)
+    port = free_port()
+    conf = root / "httpd.conf"
+    conf.write_text(
+        fill(
+            PRIVATE_HTTPD_CONF.read_text()
+            + f'\nLoadModule authnz_external_module "{MODULE}"\n'
+            + f'Define DJAUTH_BIN "{djauth_external}"\n'
+            + f'Define DJAUTH_SOCKET "{daemon.socket}"\n'
+            + f"Define DJAUTH_SITE {SITE}\n"
+            + f'Include "{EXTERNAL_CONF}"\n'
+            + TEST_LOCATIONS.read_text(),
+            {
+                "SERVER_ROOT": root,
+                "HTTP_PORT": port,
+                "MODULES": APACHE_MODULES,
+                "DOC_ROOT": docs,
+                "DJAUTH_PORT": daemon.port,
+                "EXAMPLE_CONF": REPO / "examples" / "apache" / "djauth-fcgi.conf",
+            },
+        )
+    )
+    LOGS.append(("apache error.log", root / "error.log"))
+    LOGS.append(("apache access.log", root / "access.log"))
+    server = Apache(apache_binary(), root, conf, port, root / "error.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def web(apache):
+    return Client(apache.port)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for title, path in LOGS:
+            report.sections.append((title, tail(path)))
