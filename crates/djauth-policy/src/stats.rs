@@ -115,14 +115,21 @@ mod tests {
     #[test]
     fn hash_times_land_in_their_bucket_by_algorithm() {
         let before = snapshot();
-        record_kdf(&Outcome::Mismatch(Algorithm::Bcrypt), Duration::from_millis(3));
+        record_kdf(
+            &Outcome::Mismatch(Algorithm::Bcrypt),
+            Duration::from_millis(3),
+        );
         record_kdf(&Outcome::Match(Algorithm::Bcrypt), Duration::from_secs(9));
         record_kdf(&(), Duration::from_micros(100));
         let after = snapshot();
         let bcrypt = &after.kdf["bcrypt"];
         let old = before.kdf.get("bcrypt").cloned().unwrap_or_default();
         assert_eq!(bcrypt.count() - old.count(), 2);
-        assert_eq!(bcrypt.buckets[2] - old.buckets[2], 1, "3 ms is in the 5 ms bucket");
+        assert_eq!(
+            bcrypt.buckets[2] - old.buckets[2],
+            1,
+            "3 ms is in the 5 ms bucket"
+        );
         assert_eq!(bcrypt.over - old.over, 1, "9 s is over the last bound");
         assert!(after.kdf["dummy"].count() >= 1);
     }

@@ -54,10 +54,22 @@ pub struct StoreOptions {
     pub password_file: Option<std::path::PathBuf>,
 }
 
+/// A snapshot of a store's connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open.
+    pub open: u32,
+    /// Open connections running a query.
+    pub busy: u32,
+    /// The most the pool may open (`pool_max_connections`).
+    pub max: u32,
+}
+
 /// A read-only connection pool to one Django database.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Current,
+    max_connections: u32,
     query_timeout: std::time::Duration,
     url: DatabaseUrl,
     schema: Schema,
@@ -93,6 +105,7 @@ impl Store {
         let pool = Current::new(pool, url.clone(), options.pool.clone());
         let store = Store {
             pool,
+            max_connections: options.pool.max_connections,
             query_timeout: options.pool.query_timeout,
             url: url.clone(),
             schema,
@@ -180,6 +193,16 @@ impl Store {
         names.sort();
         names.dedup();
         Ok(names)
+    }
+
+    /// How many connections the pool holds now, and how many of them are in use.
+    pub fn pool_use(&self) -> PoolUse {
+        let (open, idle) = self.pool.pool().usage();
+        PoolUse {
+            open,
+            busy: open.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
+            max: self.max_connections,
+        }
     }
 
     /// Runs a trivial query: is the database reachable right now?

@@ -114,6 +114,11 @@ impl Pool {
         })
     }
 
+    /// Connections open now, and how many of them are idle.
+    pub(crate) fn usage(&self) -> (u32, usize) {
+        on_pool!(self, p => (p.size(), p.num_idle()))
+    }
+
     /// Runs `sql` (without parameters) only to see whether it works here.
     pub(crate) async fn probe(self, sql: &str) -> Result<(), sqlx::Error> {
         on_pool!(&self, p => sqlx::query(AssertSqlSafe(sql)).fetch_optional(p).await.map(drop))

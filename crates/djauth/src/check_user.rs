@@ -10,10 +10,11 @@ use crate::serve::{fail, settings_for};
 
 /// Prints the user's row, hash and groups; exit 0 if found, 1 if not, 2 on errors.
 pub fn run(args: CheckUserArgs) -> ExitCode {
-    let site = match settings_for(&args.source, &[], None).and_then(|s| pick(s.sites, args.site)) {
-        Ok(site) => site,
-        Err(e) => return fail(e),
-    };
+    let site =
+        match settings_for(&args.source, &[], None, &[]).and_then(|s| pick(s.sites, args.site)) {
+            Ok(site) => site,
+            Err(e) => return fail(e),
+        };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Listen for Apache's mod_djauth on this Unix socket (with --database; mode 0660).
     #[arg(long, value_name = "PATH", conflicts_with = "config")]
     pub unix: Option<PathBuf>,
+    /// Answer nginx auth_request, Traefik and Caddy forward auth, and serve
+    /// /metrics, here: HOST:PORT or unix:PATH (with --database; repeatable).
+    #[arg(long, value_name = "HOST:PORT|unix:PATH", conflicts_with = "config")]
+    pub http: Vec<String>,
 }
 
 /// `djauth verify-password`.

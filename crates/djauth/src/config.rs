@@ -14,6 +14,8 @@ use djauth_store::{
 };
 use serde::Deserialize;
 
+pub use crate::http_door::{HttpConfig, HttpSettings};
+
 /// More concurrent hash computations than this only exhausts memory.
 const MAX_KDF_WORKERS: usize = 256;
 
@@ -31,6 +33,9 @@ pub struct ConfigFile {
     pub kdf_workers: Option<usize>,
     /// The Unix socket for mod_djauth.
     pub unix: Option<UnixConfig>,
+    /// HTTP forward-auth listeners for nginx, Traefik and Caddy.
+    #[serde(default)]
+    pub http: Vec<HttpConfig>,
 }
 
 /// The Unix socket mod_djauth talks to.
@@ -201,6 +206,8 @@ pub struct Settings {
     pub kdf_workers: Option<usize>,
     /// The Unix socket for mod_djauth, if any.
     pub unix: Option<UnixSettings>,
+    /// The HTTP forward-auth listeners.
+    pub http: Vec<HttpSettings>,
 }
 
 /// A configuration problem, phrased for the operator.
@@ -258,11 +265,17 @@ impl ConfigFile {
             )));
         }
         let unix = self.unix.map(UnixConfig::validate).transpose()?;
+        let http = self
+            .http
+            .into_iter()
+            .map(HttpConfig::validate)
+            .collect::<Result<_, _>>()?;
         Ok(Settings {
             sites,
             fastcgi,
             kdf_workers: self.kdf_workers,
             unix,
+            http,
         })
     }
 }
@@ -628,6 +641,14 @@ mod tests {
             (
                 "[sites.a]\ndatabase = \"sqlite:///x\"\n[unix]\npath = \"/run/d.sock\"\nowner = \"x\"\n",
                 "owner",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[[http]]\nlisten = \"localhost\"\n",
+                "neither host:port",
+            ),
+            (
+                "[sites.a]\ndatabase = \"sqlite:///x\"\n[[http]]\nlisten = \"127.0.0.1:1\"\nrequire = \"staff\"\n",
+                "require",
             ),
             // Case C22: a permission without its app label is a start-up error.
             (

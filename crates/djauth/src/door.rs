@@ -1,8 +1,10 @@
-//! What every front door shares: choosing the site, and logging the outcome.
+//! What every front door shares: choosing the site, logging and counting
+//! the outcome, and mapping it onto HTTP statuses.
 
-use djauth_policy::{Decision, PolicyError, Site};
+use djauth_policy::{Decision, Denial, Identity, PolicyError, Site};
 
-use crate::header_value::LoggedName;
+use crate::header_value::{LoggedName, plain_value};
+use crate::metrics;
 
 /// The site a request names, or the only configured site when it names none.
 /// `how` tells the operator how a request names a site in this front door.
@@ -19,21 +21,73 @@ pub fn find_site<'a>(sites: &'a [Site], name: Option<&str>, how: &str) -> Result
     }
 }
 
-/// One log line for a refusal or an error (grants only at debug level).
+/// One log line for a refusal or an error (grants only at debug level),
+/// and one count in the decision metrics. `door` names the front door,
 /// `user` is the name as the client typed it; `client` says who asked.
-pub fn log_outcome(site: &Site, user: &[u8], client: &str, result: &Result<Decision, PolicyError>) {
+///
+/// A refusal is logged as `denied door="…" site="…" user="…" client="…"
+/// reason="…"`, the format the fail2ban example matches.
+pub fn log_outcome(
+    door: &'static str,
+    site: &Site,
+    user: &[u8],
+    client: &str,
+    result: &Result<Decision, PolicyError>,
+) {
     let user = LoggedName(user);
     let client = LoggedName(client.as_bytes());
-    match result {
+    let counted = match result {
         Ok(Decision::Granted(identity)) => {
-            tracing::debug!(site = site.name(), user = %identity.username, %client, "granted");
+            tracing::debug!(door, site = site.name(), user = %identity.username, %client, "granted");
+            "granted"
         }
         Ok(Decision::NotFound) => {
-            tracing::info!(site = site.name(), %user, %client, reason = "unknown-user", "denied");
+            tracing::info!(door, site = site.name(), %user, %client, reason = "unknown-user", "denied");
+            "unknown-user"
         }
         Ok(Decision::Denied(denial)) => {
-            tracing::info!(site = site.name(), %user, %client, reason = denial.as_str(), "denied");
+            tracing::info!(door, site = site.name(), %user, %client, reason = denial.as_str(), "denied");
+            denial.as_str()
         }
-        Err(e) => tracing::error!(site = site.name(), %user, %client, "error: {e}"),
+        Err(e) => {
+            tracing::error!(door, site = site.name(), %user, %client, "error: {e}");
+            if matches!(e, PolicyError::Database(_)) {
+                metrics::count_database_error(site.name());
+            }
+            "error"
+        }
+    };
+    metrics::count_decision(door, site.name(), counted);
+}
+
+/// What a front door that speaks in HTTP statuses answers.
+pub enum Answer {
+    /// 200: the stored username (safe in a header) and who it is.
+    Granted(Vec<u8>, Identity),
+    /// 401: no, wrong or refused credentials.
+    Unauthorized,
+    /// 403: authenticated, but the requirement is not met.
+    Forbidden,
+    /// 500: the question could not be answered.
+    Error,
+}
+
+/// Maps a decision onto HTTP statuses. A stored username with control
+/// characters cannot travel in a header: that grant becomes a 401.
+pub fn answer(site: &Site, client: &str, decision: Result<Decision, PolicyError>) -> Answer {
+    match decision {
+        Ok(Decision::Granted(identity)) => match plain_value(&identity.username) {
+            Some(username) => Answer::Granted(username, identity),
+            None => {
+                tracing::warn!(
+                    site = site.name(), user = ?identity.username, client = %LoggedName(client.as_bytes()),
+                    "denied: the stored username contains control characters"
+                );
+                Answer::Unauthorized
+            }
+        },
+        Ok(Decision::Denied(Denial::RequirementNotMet)) => Answer::Forbidden,
+        Ok(Decision::NotFound | Decision::Denied(_)) => Answer::Unauthorized,
+        Err(_) => Answer::Error,
     }
 }

@@ -16,8 +16,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::config::FastcgiSettings;
-use crate::door::{find_site, log_outcome};
-use crate::header_value::{LoggedName, encode_groups, plain_value};
+use crate::door::{Answer, answer, find_site, log_outcome};
+use crate::header_value::encode_groups;
 
 /// Apache sends a whole request at once; a connection that has not
 /// completed one this long after it opened (or after the previous reply)
@@ -27,6 +27,9 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once per listener; more wait in the accept queue.
 const MAX_CONNECTIONS: usize = 1024;
+
+/// This front door's name in logs and metrics.
+const DOOR: &str = "fastcgi";
 
 /// The parameter a `<Location>` sets with `SetEnvIf` to pick the site.
 pub const SITE_PARAM: &str = "DJANGO_SITE";
@@ -190,32 +193,23 @@ impl FastcgiDoor {
             }
             (_, None) => Ok(Decision::Denied(Denial::NoUser)),
         };
-        log_outcome(site, user.unwrap_or_default(), &client, &decision);
-        match decision {
-            Ok(Decision::Granted(identity)) => match plain_value(&identity.username) {
-                Some(username) => Reply {
-                    status: 200,
-                    reason: "OK",
-                    headers: vec![
-                        ("Variable-DJANGO_USER", username),
-                        (
-                            "Variable-DJANGO_USER_ID",
-                            identity.id.to_string().into_bytes(),
-                        ),
-                        ("Variable-DJANGO_GROUPS", encode_groups(&identity.groups)),
-                    ],
-                },
-                None => {
-                    tracing::warn!(
-                        site = site.name(), user = ?identity.username, client = %LoggedName(client.as_bytes()),
-                        "denied: the stored username contains control characters"
-                    );
-                    Reply::unauthorized()
-                }
+        log_outcome(DOOR, site, user.unwrap_or_default(), &client, &decision);
+        match answer(site, &client, decision) {
+            Answer::Granted(username, identity) => Reply {
+                status: 200,
+                reason: "OK",
+                headers: vec![
+                    ("Variable-DJANGO_USER", username),
+                    (
+                        "Variable-DJANGO_USER_ID",
+                        identity.id.to_string().into_bytes(),
+                    ),
+                    ("Variable-DJANGO_GROUPS", encode_groups(&identity.groups)),
+                ],
             },
-            Ok(Decision::Denied(Denial::RequirementNotMet)) => Reply::forbidden(),
-            Ok(Decision::NotFound | Decision::Denied(_)) => Reply::unauthorized(),
-            Err(_) => Reply::error(),
+            Answer::Unauthorized => Reply::unauthorized(),
+            Answer::Forbidden => Reply::forbidden(),
+            Answer::Error => Reply::error(),
         }
     }
 

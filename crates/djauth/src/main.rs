@@ -7,6 +7,8 @@ mod door;
 mod external;
 mod fastcgi_door;
 mod header_value;
+mod http_door;
+mod metrics;
 mod serve;
 mod unix_door;
 mod verify_password;

@@ -16,6 +16,7 @@ use crate::config::{
     UnixSettings,
 };
 use crate::fastcgi_door::FastcgiDoor;
+use crate::http_door::{HttpConfig, HttpDoor, HttpListen, HttpSettings};
 use crate::unix_door::UnixDoor;
 
 /// How long in-flight work may finish after SIGTERM before the process exits.
@@ -26,13 +27,18 @@ pub const DEFAULT_SITE: &str = "default";
 
 /// Runs the daemon; returns when SIGINT or SIGTERM arrives.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let settings = match settings_for(&args.source, &args.fastcgi, args.unix.as_deref()) {
+    let settings = match settings_for(
+        &args.source,
+        &args.fastcgi,
+        args.unix.as_deref(),
+        &args.http,
+    ) {
         Ok(settings) => settings,
         Err(e) => return fail(e),
     };
-    if settings.fastcgi.is_empty() && settings.unix.is_none() {
+    if settings.fastcgi.is_empty() && settings.unix.is_none() && settings.http.is_empty() {
         return fail(ConfigError(
-            "nothing to serve: give --fastcgi HOST:PORT or --unix PATH, or a [[fastcgi]] listener or [unix] socket in the config file".into(),
+            "nothing to serve: give --fastcgi HOST:PORT, --unix PATH or --http HOST:PORT, or a [[fastcgi]] listener, [unix] socket or [[http]] listener in the config file".into(),
         ));
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -49,11 +55,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 /// Reads the configuration from a file, or builds it from `--database`,
-/// `--fastcgi` and `--unix`.
+/// `--fastcgi`, `--unix` and `--http`.
 pub fn settings_for(
     source: &SiteSource,
     fastcgi: &[SocketAddr],
     unix: Option<&Path>,
+    http: &[String],
 ) -> Result<Settings, ConfigError> {
     match (&source.config, &source.database) {
         (Some(path), _) => ConfigFile::load(path)?.validate(),
@@ -80,6 +87,7 @@ pub fn settings_for(
                 mode: None,
                 group: None,
             }),
+            http: http.iter().cloned().map(HttpConfig::at).collect(),
         }
         .validate(),
         (None, None) => Err(ConfigError(
@@ -122,6 +130,9 @@ async fn serve(settings: Settings) -> Result<(), ConfigError> {
     if let Some(unix) = &settings.unix {
         tasks.push(start_unix(unix, sites.clone())?);
     }
+    for listener in &settings.http {
+        tasks.push(start_http(listener, sites.clone()).await?);
+    }
     tracing::info!(kdf_workers = kdf.size(), "djauth is ready");
     shutdown_signal().await;
     tracing::info!("stopping");
@@ -131,7 +142,35 @@ async fn serve(settings: Settings) -> Result<(), ConfigError> {
     if let Some(unix) = &settings.unix {
         crate::unix_door::unlink(&unix.path);
     }
+    for listener in &settings.http {
+        if let HttpListen::Unix(unix) = &listener.listen {
+            crate::unix_door::unlink(&unix.path);
+        }
+    }
     Ok(())
+}
+
+async fn start_http(
+    settings: &HttpSettings,
+    sites: Arc<Vec<Site>>,
+) -> Result<tokio::task::JoinHandle<()>, ConfigError> {
+    let listener = crate::http_door::bind(settings).await?;
+    let shown = match &listener {
+        crate::http_door::Listener::Tcp(tcp) => {
+            let bound = tcp.local_addr().map_err(|e| ConfigError(e.to_string()))?;
+            if !bound.ip().is_loopback() {
+                tracing::warn!(
+                    listen = %bound,
+                    "HTTP listener is not on loopback: anyone who can reach it can test passwords and look up users; keep it on 127.0.0.1 or behind a firewall"
+                );
+            }
+            bound.to_string()
+        }
+        crate::http_door::Listener::Unix(_) => settings.listen.to_string(),
+    };
+    tracing::info!(listen = %shown, realm = %settings.realm, "HTTP forward-auth listening");
+    let door = Arc::new(HttpDoor::new(settings.clone(), sites)?);
+    Ok(tokio::spawn(door.run(listener)))
 }
 
 fn start_unix(

@@ -22,6 +22,9 @@ use crate::config::{ConfigError, UnixSettings};
 use crate::door::{find_site, log_outcome};
 use crate::header_value::{LoggedName, plain_value};
 
+/// This front door's name in logs and metrics.
+const DOOR: &str = "unix";
+
 /// Once a request has started to arrive, all of it must within this time.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// Writing a reply may take this long (the module's read timeout is 30 s).
@@ -225,7 +228,7 @@ impl UnixDoor {
             }
             _ => site.authorize(Some(user), &requirement).await,
         };
-        log_outcome(site, user, client, &decision);
+        log_outcome(DOOR, site, user, client, &decision);
         match decision {
             Ok(Decision::Granted(identity)) => {
                 if plain_value(&identity.username).is_none() {

@@ -1,0 +1,444 @@
+//! The real `djauth serve` binary behind its HTTP forward-auth listener,
+//! driven with raw HTTP/1.1 the way nginx, Traefik and Caddy call it, plus
+//! malformed and oversized requests that must neither crash nor stall it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+const ALICE: &str = "Basic YWxpY2U6YWxpY2UtcHc="; // alice:alice-pw
+const ALICE_WRONG: &str = "Basic YWxpY2U6d3Jvbmc="; // alice:wrong
+const BOB: &str = "Basic Ym9iOmJvYi1wdw=="; // bob:bob-pw
+const CAROL: &str = "Basic Y2Fyb2w6Y2Fyb2wtcHc="; // carol:carol-pw (inactive)
+
+/// A running daemon on a copy of the demo database; killed on drop.
+struct Daemon {
+    child: Child,
+    addr: Option<SocketAddr>,
+    listen: String,
+    log: Arc<Mutex<Vec<String>>>,
+    dir: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A parsed response.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Daemon {
+    /// `djauth serve` with one `[[http]]` listener on port 0 (`extra` keys added to it).
+    fn start(extra: &str) -> Daemon {
+        Daemon::start_listening("127.0.0.1:0", extra)
+    }
+
+    /// `djauth serve` with one `[[http]]` listener on `listen` (`{dir}` is
+    /// replaced by the daemon's temporary directory).
+    fn start_listening(listen: &str, extra: &str) -> Daemon {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
+        let dir = std::env::temp_dir().join(format!(
+            "djauth-http-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("db.sqlite3");
+        std::fs::copy(&demo, &db).unwrap();
+        let listen = listen.replace("{dir}", &dir.display().to_string());
+        let config = format!(
+            "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[http]]\nlisten = \"{listen}\"\n{extra}\n",
+            db.display()
+        );
+        let config_path = dir.join("djauth.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_djauth"))
+            .args(["serve", "--config"])
+            .arg(&config_path)
+            .env("DJAUTH_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (found, address) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                eprintln!("{line}");
+                if line.contains("HTTP forward-auth listening")
+                    && let Some(rest) = line.split("listen=").nth(1)
+                    && let Some(addr) = rest.split_whitespace().next()
+                {
+                    let _ = found.send(addr.to_string());
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let listen = address
+            .recv_timeout(Duration::from_secs(20))
+            .expect("djauth did not start listening");
+        Daemon {
+            child,
+            addr: listen.parse().ok(),
+            listen,
+            log,
+            dir,
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr.expect("a TCP listener")).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream
+    }
+
+    /// One GET of `path` with `headers` on a new connection.
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut stream = self.connect();
+        send(&mut stream, path, headers);
+        read_reply(&mut BufReader::new(stream))
+    }
+
+    /// The log so far, once a line containing `needle` has arrived (or after 5 s).
+    fn log_with(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log.lock().unwrap().join("\n");
+            if log.contains(needle) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn send(stream: &mut TcpStream, path: &str, headers: &[(&str, &str)]) {
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: djauth\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+}
+
+fn read_reply<R: Read>(reader: &mut BufReader<R>) -> Reply {
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {line:?}"));
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap();
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let mut reply = Reply {
+        status,
+        headers,
+        body: String::new(),
+    };
+    let length: usize = reply
+        .header("content-length")
+        .map_or(0, |v| v.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    reply.body = String::from_utf8(body).unwrap();
+    reply
+}
+
+#[test]
+fn grants_carry_the_stored_user_and_denials_the_challenge() {
+    let daemon = Daemon::start("realm = \"Staff only\"");
+    let challenge = "Basic realm=\"Staff only\", charset=\"UTF-8\"";
+
+    // Case C23: without credentials and with wrong ones, 401 with the challenge.
+    let missing = daemon.get("/auth", &[]);
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.header("www-authenticate"), Some(challenge));
+    let wrong = daemon.get("/auth/demo", &[("Authorization", ALICE_WRONG)]);
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.header("www-authenticate"), Some(challenge));
+    assert_eq!(wrong.header("x-django-user"), None);
+
+    let ok = daemon.get(
+        "/auth/demo?require=group:secret-agents",
+        &[("Authorization", ALICE)],
+    );
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.header("x-django-user"), Some("alice"));
+    assert_eq!(ok.header("x-django-user-id"), Some("1"));
+    assert_eq!(ok.header("x-django-groups"), Some("secret-agents"));
+    assert_eq!(ok.header("www-authenticate"), None);
+
+    // Authenticated, but not in the group: 403, no challenge.
+    let forbidden = daemon.get(
+        "/auth?require=group:secret-agents",
+        &[("Authorization", BOB)],
+    );
+    assert_eq!(forbidden.status, 403);
+    assert_eq!(forbidden.header("www-authenticate"), None);
+    // A quoted requirement with a space, percent-encoded.
+    let spaced = daemon.get(
+        "/auth?require=group:%22secret%20agents%22%20user:bob",
+        &[("Authorization", BOB)],
+    );
+    assert_eq!(spaced.status, 200);
+
+    // An inactive user with the right password: 401.
+    let inactive = daemon.get("/auth", &[("Authorization", CAROL)]);
+    assert_eq!(inactive.status, 401);
+    assert_eq!(inactive.header("www-authenticate"), Some(challenge));
+
+    let log = daemon.log_with("reason=\"inactive\"");
+    assert!(log.contains("denied door=\"http\" site=\"demo\" user=\"alice\" client=\"127.0.0.1\" reason=\"wrong-password\""), "{log}");
+    assert!(
+        log.contains("site=\"demo\" user=\"carol\" client=\"127.0.0.1\" reason=\"inactive\""),
+        "{log}"
+    );
+    assert!(!log.contains("alice-pw") && !log.contains(ALICE), "{log}");
+}
+
+#[test]
+fn client_identity_headers_are_never_believed() {
+    let daemon = Daemon::start("");
+    let spoof = daemon.get(
+        "/auth",
+        &[
+            ("X-Django-User", "frank"),
+            ("X-Remote-User", "frank"),
+            ("Remote-User", "frank"),
+        ],
+    );
+    assert_eq!(spoof.status, 401);
+    assert_eq!(spoof.header("x-django-user"), None);
+    // Another scheme or broken Basic values are no credentials at all.
+    for value in [
+        "Bearer abc",
+        "Basic !!!",
+        "Basic YWxpY2U=",
+        "Digest username=alice",
+    ] {
+        let reply = daemon.get("/auth", &[("Authorization", value)]);
+        assert_eq!(reply.status, 401, "{value}");
+        assert!(reply.header("www-authenticate").is_some());
+    }
+    // Without trusted_proxies, X-Forwarded-For is not the client.
+    daemon.get(
+        "/auth",
+        &[
+            ("Authorization", ALICE_WRONG),
+            ("X-Forwarded-For", "203.0.113.9"),
+        ],
+    );
+    let log = daemon.log_with("reason=\"wrong-password\"");
+    assert!(
+        log.contains("client=\"127.0.0.1\" reason=\"wrong-password\""),
+        "{log}"
+    );
+    assert!(!log.contains("203.0.113.9"), "{log}");
+}
+
+#[test]
+fn trusted_proxies_name_the_client_and_forwarded_request() {
+    let daemon = Daemon::start("trusted_proxies = [\"127.0.0.1\"]");
+    daemon.get(
+        "/auth",
+        &[
+            ("Authorization", ALICE_WRONG),
+            ("X-Forwarded-For", "192.0.2.1, 203.0.113.9"),
+            ("X-Forwarded-Method", "PUT"),
+            ("X-Forwarded-Uri", "/private/report.pdf"),
+            ("X-Forwarded-Host", "files.example"),
+        ],
+    );
+    let log = daemon.log_with("reason=\"wrong-password\"");
+    assert!(
+        log.contains("client=\"203.0.113.9\" reason=\"wrong-password\""),
+        "{log}"
+    );
+    assert!(
+        log.contains("method=\"PUT\" uri=\"/private/report.pdf\" host=\"files.example\""),
+        "{log}"
+    );
+}
+
+#[test]
+fn keep_alive_serves_many_requests_on_one_connection() {
+    let daemon = Daemon::start("");
+    let stream = daemon.connect();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    for (auth, status) in [(ALICE, 200), (ALICE_WRONG, 401), (ALICE, 200), (BOB, 200)] {
+        send(&mut writer, "/auth", &[("Authorization", auth)]);
+        assert_eq!(read_reply(&mut reader).status, status);
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_and_the_daemon_keeps_answering() {
+    let daemon = Daemon::start("");
+    // Configuration mistakes of the proxy are errors, never a guess.
+    for path in [
+        "/auth/nosuchsite",
+        "/auth?requir=group:x",
+        "/auth?require=perm:commit_repo",
+        "/auth?require=group:a&require=group:b",
+        "/auth/demo?site=demo",
+        "/auth?require=%zz",
+        "/auth/demo/extra",
+    ] {
+        let reply = daemon.get(path, &[("Authorization", ALICE)]);
+        assert_eq!(reply.status, 500, "{path}: {reply:?}");
+        assert_eq!(reply.header("x-django-user"), None);
+    }
+    assert_eq!(daemon.get("/", &[]).status, 404);
+    assert_eq!(daemon.get("/authx", &[]).status, 404);
+
+    // A head larger than 16 KiB: 431, connection closed.
+    let huge = "x".repeat(20_000);
+    assert_eq!(daemon.get("/auth", &[("X-Padding", &huge)]).status, 431);
+    // Too many header fields.
+    let mut stream = daemon.connect();
+    let mut request = String::from("GET /auth HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..150 {
+        request.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    assert_eq!(read_reply(&mut BufReader::new(stream)).status, 431);
+    // Garbage instead of a request line.
+    let mut stream = daemon.connect();
+    stream.write_all(b"\x00\x01 garbage\r\n\r\n").unwrap();
+    assert_eq!(read_reply(&mut BufReader::new(stream)).status, 400);
+    // A client that stops mid-request does not hold the daemon up.
+    let mut slow = daemon.connect();
+    slow.write_all(b"GET /auth HTTP/1.1\r\nHost").unwrap();
+
+    let ok = daemon.get("/auth", &[("Authorization", ALICE)]);
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.header("x-django-user"), Some("alice"));
+}
+
+#[test]
+fn health_readiness_and_metrics() {
+    let daemon = Daemon::start("");
+    let health = daemon.get("/healthz", &[]);
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    let ready = daemon.get("/readyz", &[]);
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ready\n"));
+
+    for auth in [ALICE, ALICE, ALICE_WRONG, CAROL] {
+        daemon.get("/auth", &[("Authorization", auth)]);
+    }
+    daemon.get(
+        "/auth?require=group:secret-agents",
+        &[("Authorization", BOB)],
+    );
+    let metrics = daemon.get("/metrics", &[]);
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    for line in [
+        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"granted\"} 2",
+        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"wrong-password\"} 1",
+        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"inactive\"} 1",
+        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"requirement-not-met\"} 1",
+        "djauth_database_errors_total{site=\"demo\"} 0",
+        "djauth_db_pool_max_connections{site=\"demo\"} 8",
+        // alice twice wrong-or-new (the second alice-pw is remembered), bob once.
+        "djauth_kdf_seconds_count{algorithm=\"pbkdf2_sha256\"} 2",
+        "djauth_kdf_seconds_count{algorithm=\"argon2\"} 1",
+        // carol is inactive: the equal-cost dummy hash.
+        "djauth_kdf_seconds_count{algorithm=\"dummy\"} 1",
+    ] {
+        assert!(
+            metrics.body.lines().any(|l| l == line),
+            "{line} missing from\n{}",
+            metrics.body
+        );
+    }
+    let post = {
+        let mut stream = daemon.connect();
+        stream
+            .write_all(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        read_reply(&mut BufReader::new(stream))
+    };
+    assert_eq!(post.status, 405);
+}
+
+#[test]
+fn unix_socket_listener() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+
+    let daemon = Daemon::start_listening(
+        "unix:{dir}/http.sock",
+        "mode = \"0600\"\ntrusted_proxies = [\"unix\"]",
+    );
+    let path = daemon.listen.strip_prefix("unix:").unwrap().to_string();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let mut stream = UnixStream::connect(&path).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let request = format!(
+        "GET /auth/demo HTTP/1.1\r\nHost: x\r\nAuthorization: {ALICE_WRONG}\r\nX-Forwarded-For: 198.51.100.4\r\n\r\nGET /auth HTTP/1.1\r\nHost: x\r\nAuthorization: {ALICE}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream);
+    let first = read_reply(&mut reader);
+    assert_eq!(first.status, 401);
+    let second = read_reply(&mut reader);
+    assert_eq!(
+        (second.status, second.header("x-django-user")),
+        (200, Some("alice"))
+    );
+    let log = daemon.log_with("reason=\"wrong-password\"");
+    assert!(
+        log.contains("client=\"198.51.100.4\" reason=\"wrong-password\""),
+        "{log}"
+    );
+}
