@@ -9,14 +9,18 @@
 //! so a deactivation or a group change takes effect within that window.
 //! Concurrent checks of the same new credentials share one computation.
 
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
+use djauth_hashers::Outcome;
 use djauth_store::UserRow;
 use hmac::{Hmac, KeyInit, Mac};
-use moka::future::Cache;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+use crate::PolicyError;
+use crate::recent::{Flights, Fresh, Recent};
 
 /// How long user data may be reused, and how many credentials are kept.
 ///
@@ -29,7 +33,9 @@ pub struct CacheConfig {
     /// User rows, groups and permissions younger than this are reused; zero
     /// reads them on every request.
     pub freshness: Duration,
-    /// Most verified credentials kept (about 660 bytes each, measured).
+    /// Most verified credentials kept (about 80 bytes each, measured). User
+    /// rows, groups and permissions are kept for at most 10,000 users (or
+    /// this many, if fewer).
     pub max_credentials: u64,
 }
 
@@ -50,16 +56,34 @@ pub(crate) type StoredDigest = [u8; 32];
 /// One site's caches.
 pub(crate) struct SiteCache {
     mac_key: Zeroizing<[u8; 32]>,
-    pub(crate) credentials: Cache<CredentialKey, StoredDigest>,
-    pub(crate) users: Option<Cache<String, Option<UserRow>>>,
-    pub(crate) groups: Option<Cache<i64, Arc<Vec<String>>>>,
-    pub(crate) permissions: Option<Cache<i64, Arc<Vec<String>>>>,
+    /// How long user rows, groups and permissions are reused.
+    pub(crate) freshness: Duration,
+    /// Credentials verified against the stored hash with this digest.
+    pub(crate) credentials: Recent<CredentialKey, StoredDigest>,
+    /// Password checks in progress, by credential and stored hash.
+    pub(crate) checks: Flights<(CredentialKey, StoredDigest), Verified>,
+    pub(crate) users: Option<Fresh<String, Option<UserRow>>>,
+    pub(crate) groups: Option<Fresh<i64, Arc<Vec<String>>>>,
+    pub(crate) permissions: Option<Fresh<i64, Arc<Vec<String>>>>,
+}
+
+/// What a shared password check found: `Ok` for a match, else the outcome
+/// or the failure (shared by every request that waited for it).
+pub(crate) type Verified = Result<(), Arc<NotVerified>>;
+
+/// Why a shared password check did not verify the credentials.
+#[derive(Debug)]
+pub(crate) enum NotVerified {
+    /// The hasher's answer (mismatch, unusable, malformed, ...).
+    Outcome(Outcome),
+    /// The check could not run.
+    Failed(PolicyError),
 }
 
 impl std::fmt::Debug for SiteCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SiteCache")
-            .field("credentials", &self.credentials.entry_count())
+            .field("credentials", &self.credentials.len())
             .finish_non_exhaustive()
     }
 }
@@ -71,9 +95,9 @@ impl SiteCache {
         rand::fill(&mut mac_key[..]);
         SiteCache {
             mac_key,
-            credentials: Cache::builder()
-                .max_capacity(config.max_credentials)
-                .build(),
+            freshness: config.freshness,
+            credentials: Recent::new(config.max_credentials),
+            checks: Flights::new(),
             users: fresh(config),
             groups: fresh(config),
             permissions: fresh(config),
@@ -94,17 +118,19 @@ impl SiteCache {
     }
 }
 
-/// A cache whose entries expire after the freshness window; none for a zero window.
-fn fresh<K, V>(config: &CacheConfig) -> Option<Cache<K, V>>
-where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
+/// Most users whose row, groups and permissions are kept within the
+/// freshness window (about 450 bytes each). Credentials are kept for
+/// longer, and many more of them, because a lost one costs a password hash;
+/// a lost row costs one query.
+const MAX_FRESH_USERS: u64 = 10_000;
+
+/// A map whose entries expire after the freshness window; none for a zero window.
+fn fresh<K: Hash + Eq + Clone, V: Clone>(config: &CacheConfig) -> Option<Fresh<K, V>> {
     (!config.freshness.is_zero()).then(|| {
-        Cache::builder()
-            .max_capacity(config.max_credentials)
-            .time_to_live(config.freshness)
-            .build()
+        Fresh::new(
+            config.freshness,
+            config.max_credentials.min(MAX_FRESH_USERS),
+        )
     })
 }
 

@@ -1,6 +1,7 @@
 //! What a decision can be.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use djauth_store::StoreError;
 
@@ -17,6 +18,10 @@ pub struct Identity {
     pub is_staff: bool,
     /// `is_superuser`.
     pub is_superuser: bool,
+    /// How much longer the data behind this grant stays within the site's
+    /// freshness window: a client may reuse the grant for that long (zero
+    /// when the site reads its database on every request).
+    pub fresh_for: Duration,
 }
 
 /// Why a request was refused. Only for logs: clients see 401 or 403.

@@ -9,6 +9,7 @@ mod cache;
 mod credentials;
 mod decision;
 mod kdf;
+mod recent;
 mod requirement;
 mod site;
 pub mod stats;

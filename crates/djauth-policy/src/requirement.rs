@@ -201,6 +201,7 @@ mod tests {
             groups: groups.iter().map(|g| g.to_string()).collect(),
             is_staff: false,
             is_superuser: false,
+            fresh_for: std::time::Duration::ZERO,
         }
     }
 

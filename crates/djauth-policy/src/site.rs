@@ -1,12 +1,15 @@
 //! One Django project: its database, its hashers, and the decisions about its users.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use djauth_hashers::{Hashers, Outcome};
 use djauth_store::{Store, StoreError, UserRow};
 
-use crate::cache::{CacheConfig, SiteCache, stored_digest};
+use crate::cache::{CacheConfig, NotVerified, SiteCache, stored_digest};
 use crate::credentials::{decode_password, decode_username};
+use crate::recent::Fresh;
+use crate::stats;
 use crate::{Decision, Denial, Identity, KdfPool, PolicyError, RequirementSet};
 
 /// A Django site djauth answers for.
@@ -21,15 +24,9 @@ pub struct Site {
 
 /// What the user lookup found.
 enum Lookup {
-    Active(UserRow),
+    /// An active user, and when the row was read.
+    Active(UserRow, Instant),
     Refused(Decision),
-}
-
-/// Why a shared verification did not produce a cache entry.
-#[derive(Debug)]
-enum NotVerified {
-    Outcome(Outcome),
-    Failed(PolicyError),
 }
 
 impl Site {
@@ -82,8 +79,8 @@ impl Site {
     ) -> Result<Decision, PolicyError> {
         let username = decode_username(username);
         let password = decode_password(password);
-        let user = match self.lookup(&username).await? {
-            Lookup::Active(user) => user,
+        let (user, read_at) = match self.lookup(&username).await? {
+            Lookup::Active(user, read_at) => (user, read_at),
             Lookup::Refused(decision) => {
                 let hashers = self.hashers.clone();
                 self.kdf.run(move || hashers.dummy()).await?;
@@ -92,30 +89,33 @@ impl Site {
         };
         let key = self.cache.credential_key(&username, &password);
         let digest = stored_digest(user.password.as_deref());
-        match self.cache.credentials.get(&key).await {
-            Some(known) if known == digest => return self.decide(user, requirement).await,
+        match self.cache.credentials.get(&key) {
+            Some(known) if known == digest => {
+                stats::count_credential_lookup(&self.name, true);
+                return self.decide(user, read_at, requirement).await;
+            }
             // Verified against a hash that has changed since: check again.
-            Some(_) => self.cache.credentials.invalidate(&key).await,
+            Some(_) => self.cache.credentials.remove(&key),
             None => {}
         }
+        stats::count_credential_lookup(&self.name, false);
         let (hashers, kdf) = (self.hashers.clone(), self.kdf.clone());
         let encoded = user.password.clone();
-        let verified = self
-            .cache
-            .credentials
-            .try_get_with(key, async move {
-                let outcome = kdf
-                    .run(move || hashers.check(password.as_bytes(), encoded.as_deref()))
-                    .await
-                    .map_err(NotVerified::Failed)?;
-                match outcome {
-                    Outcome::Match(_) => Ok(digest),
-                    other => Err(NotVerified::Outcome(other)),
-                }
-            })
-            .await;
-        match verified {
-            Ok(_) => self.decide(user, requirement).await,
+        let check = async move {
+            let outcome = kdf
+                .run(move || hashers.check(password.as_bytes(), encoded.as_deref()))
+                .await
+                .map_err(|e| Arc::new(NotVerified::Failed(e)))?;
+            match outcome {
+                Outcome::Match(_) => Ok(()),
+                other => Err(Arc::new(NotVerified::Outcome(other))),
+            }
+        };
+        match self.cache.checks.share((key, digest), check).await {
+            Ok(()) => {
+                self.cache.credentials.insert(key, digest);
+                self.decide(user, read_at, requirement).await
+            }
             Err(failure) => match &*failure {
                 NotVerified::Failed(e) => Err(PolicyError::Kdf(e.to_string())),
                 NotVerified::Outcome(outcome) => Ok(Decision::Denied(self.refusal(&user, outcome))),
@@ -133,7 +133,7 @@ impl Site {
             return Ok(Decision::Denied(Denial::NoUser));
         };
         match self.lookup(&decode_username(username)).await? {
-            Lookup::Active(user) => self.decide(user, requirement).await,
+            Lookup::Active(user, read_at) => self.decide(user, read_at, requirement).await,
             Lookup::Refused(decision) => Ok(decision),
         }
     }
@@ -175,20 +175,32 @@ impl Site {
             return Ok(Lookup::Refused(Decision::NotFound));
         }
         let found = match &self.cache.users {
-            Some(users) => {
-                users
-                    .try_get_with(username.to_owned(), self.store.find_user(username))
+            Some(users) => match users.get(&username.to_owned()) {
+                Some(found) => Ok(found),
+                None => {
+                    let read_at = Instant::now();
+                    let found = self.store.find_user(username).await;
+                    if let Ok(user) = &found {
+                        users.insert(username.to_owned(), user.clone(), read_at);
+                    }
+                    found.map(|user| (user, read_at))
+                }
+            },
+            None => {
+                let read_at = Instant::now();
+                self.store
+                    .find_user(username)
                     .await
+                    .map(|user| (user, read_at))
             }
-            None => self.store.find_user(username).await.map_err(Arc::new),
         };
         match found {
-            Ok(None) => Ok(Lookup::Refused(Decision::NotFound)),
-            Ok(Some(user)) if !user.is_active => {
+            Ok((None, _)) => Ok(Lookup::Refused(Decision::NotFound)),
+            Ok((Some(user), _)) if !user.is_active => {
                 Ok(Lookup::Refused(Decision::Denied(Denial::Inactive)))
             }
-            Ok(Some(user)) => Ok(Lookup::Active(user)),
-            Err(e) => match &*e {
+            Ok((Some(user), read_at)) => Ok(Lookup::Active(user, read_at)),
+            Err(e) => match &e {
                 StoreError::DuplicateUser(name) => {
                     tracing::warn!(
                         site = %self.name,
@@ -201,49 +213,46 @@ impl Site {
                     tracing::warn!(site = %self.name, "{e}; refused");
                     Ok(Lookup::Refused(Decision::Denied(Denial::BadUserRow)))
                 }
-                _ => Err(PolicyError::Database(e)),
+                _ => Err(PolicyError::Database(Arc::new(e))),
             },
         }
     }
 
-    /// The user's groups, fresh within the window.
-    async fn groups(&self, user_id: i64) -> Result<Arc<Vec<String>>, PolicyError> {
-        let read = async { self.store.group_names(user_id).await.map(Arc::new) };
-        match &self.cache.groups {
-            Some(cache) => cache.try_get_with(user_id, read).await,
-            None => read.await.map_err(Arc::new),
-        }
-        .map_err(PolicyError::Database)
+    /// The user's groups, fresh within the window, and when they were read.
+    async fn groups(&self, user_id: i64) -> Result<(Arc<Vec<String>>, Instant), PolicyError> {
+        let read = self.store.group_names(user_id);
+        fresh_within(self.cache.groups.as_ref(), user_id, read).await
     }
 
-    /// The user's permissions, fresh within the window.
-    async fn permissions(&self, user_id: i64) -> Result<Arc<Vec<String>>, PolicyError> {
-        let read = async { self.store.permissions(user_id).await.map(Arc::new) };
-        match &self.cache.permissions {
-            Some(cache) => cache.try_get_with(user_id, read).await,
-            None => read.await.map_err(Arc::new),
-        }
-        .map_err(PolicyError::Database)
+    /// The user's permissions, fresh within the window, and when they were read.
+    async fn permissions(&self, user_id: i64) -> Result<(Arc<Vec<String>>, Instant), PolicyError> {
+        let read = self.store.permissions(user_id);
+        fresh_within(self.cache.permissions.as_ref(), user_id, read).await
     }
 
-    /// Grants an active user who meets the requirement.
+    /// Grants an active user who meets the requirement. The grant may be
+    /// reused until the oldest data it rests on leaves the freshness window.
     async fn decide(
         &self,
         user: UserRow,
+        read_at: Instant,
         requirement: &RequirementSet,
     ) -> Result<Decision, PolicyError> {
-        let groups = self.groups(user.id).await?;
-        let permissions = if requirement.needs_permissions() && !user.is_superuser {
+        let (groups, groups_at) = self.groups(user.id).await?;
+        let (permissions, permissions_at) = if requirement.needs_permissions() && !user.is_superuser
+        {
             self.permissions(user.id).await?
         } else {
-            Arc::default()
+            (Arc::default(), read_at)
         };
+        let oldest = read_at.min(groups_at).min(permissions_at);
         let identity = Identity {
             id: user.id,
             username: user.username,
             groups: groups.to_vec(),
             is_staff: user.is_staff,
             is_superuser: user.is_superuser,
+            fresh_for: self.freshness().saturating_sub(oldest.elapsed()),
         };
         if requirement.is_met_by(&identity, &permissions) {
             Ok(Decision::Granted(identity))
@@ -251,4 +260,26 @@ impl Site {
             Ok(Decision::Denied(Denial::RequirementNotMet))
         }
     }
+
+    /// The freshness window (zero when nothing is reused).
+    fn freshness(&self) -> Duration {
+        self.cache.freshness
+    }
+}
+
+/// A list from `cache` if it is fresh, else from `read` (then kept).
+async fn fresh_within(
+    cache: Option<&Fresh<i64, Arc<Vec<String>>>>,
+    user_id: i64,
+    read: impl Future<Output = Result<Vec<String>, StoreError>>,
+) -> Result<(Arc<Vec<String>>, Instant), PolicyError> {
+    if let Some(found) = cache.and_then(|c| c.get(&user_id)) {
+        return Ok(found);
+    }
+    let read_at = Instant::now();
+    let list = Arc::new(read.await.map_err(|e| PolicyError::Database(Arc::new(e)))?);
+    if let Some(cache) = cache {
+        cache.insert(user_id, list.clone(), read_at);
+    }
+    Ok((list, read_at))
 }

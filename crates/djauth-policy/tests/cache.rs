@@ -199,3 +199,52 @@ async fn within_a_freshness_window_changes_apply_once_it_has_passed() {
         Decision::Denied(Denial::Inactive)
     );
 }
+
+fn fresh_for(decision: &Decision) -> Duration {
+    match decision {
+        Decision::Granted(identity) => identity.fresh_for,
+        other => panic!("expected a grant, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_grant_may_be_reused_only_until_its_oldest_data_leaves_the_window() {
+    // Long enough for the first request's password hash in a debug build.
+    let window = Duration::from_secs(30);
+    let config = CacheConfig {
+        freshness: window,
+        ..CacheConfig::default()
+    };
+    let (windowed, _db) = site("fresh-for", config).await;
+    let first = windowed
+        .authenticate(b"alice", b"alice-pw", &valid_user())
+        .await
+        .unwrap();
+    let first = fresh_for(&first);
+    assert!(first < window && first > window / 2, "{first:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The row and groups read for the first request are reused: less is left.
+    let later = windowed
+        .authenticate(b"alice", b"alice-pw", &valid_user())
+        .await
+        .unwrap();
+    let later = fresh_for(&later);
+    assert!(
+        later <= first - Duration::from_millis(200),
+        "{first:?} then {later:?}"
+    );
+
+    let (always, _db2) = site(
+        "fresh-for-zero",
+        CacheConfig {
+            freshness: Duration::ZERO,
+            ..CacheConfig::default()
+        },
+    )
+    .await;
+    let decision = always
+        .authenticate(b"alice", b"alice-pw", &valid_user())
+        .await
+        .unwrap();
+    assert_eq!(fresh_for(&decision), Duration::ZERO);
+}

@@ -47,6 +47,7 @@ fn replies_round_trip() {
             username: "józef".into(),
             user_id: -7,
             groups: vec!["secret agents".into(), String::new(), "a,b".into()],
+            reuse_ms: 4_999,
         },
         Reply::NotFound,
         Reply::Denied {
@@ -73,9 +74,19 @@ fn the_layout_is_fixed() {
     .unwrap();
     assert_eq!(
         &frame[..],
-        b"\0\0\0\x0f\x01\x02\0\x01s\0\x01u\0\x05staff".as_slice()
+        b"\0\0\0\x0f\x02\x02\0\x01s\0\x01u\0\x05staff".as_slice()
     );
-    assert_eq!(&Reply::NotFound.encode().unwrap(), b"\0\0\0\x02\x01\x82");
+    assert_eq!(&Reply::NotFound.encode().unwrap(), b"\0\0\0\x02\x02\x82");
+    let granted = Reply::Granted {
+        username: "u".into(),
+        user_id: 258,
+        groups: vec!["g".into()],
+        reuse_ms: 5000,
+    };
+    assert_eq!(
+        &granted.encode().unwrap()[..],
+        b"\0\0\0\x16\x02\x81\0\x01u\0\0\0\0\0\0\x01\x02\0\x01\0\x01g\0\0\x13\x88".as_slice()
+    );
 }
 
 #[test]
@@ -87,11 +98,13 @@ fn bad_payloads_are_errors() {
     .unwrap();
     let good = payload(&good);
     assert_eq!(Reply::decode(&[]), Err(WireError::Truncated));
-    assert_eq!(Reply::decode(&[2, 0x82]), Err(WireError::Version(2)));
-    assert_eq!(Reply::decode(&[1, 0x7f]), Err(WireError::Tag(0x7f)));
+    // Version 1 (before grants carried a reuse time) is refused, not misread.
+    assert_eq!(Reply::decode(&[1, 0x82]), Err(WireError::Version(1)));
+    assert_eq!(Reply::decode(&[3, 0x82]), Err(WireError::Version(3)));
+    assert_eq!(Reply::decode(&[2, 0x7f]), Err(WireError::Tag(0x7f)));
     // A request tag is not a reply, and a reply tag is not a request.
-    assert_eq!(Reply::decode(&[1, 0x03]), Err(WireError::Tag(0x03)));
-    assert_eq!(Request::decode(&[1, 0x82]), Err(WireError::Tag(0x82)));
+    assert_eq!(Reply::decode(&[2, 0x03]), Err(WireError::Tag(0x03)));
+    assert_eq!(Request::decode(&[2, 0x82]), Err(WireError::Tag(0x82)));
     for cut in 0..good.len() {
         assert_eq!(
             Reply::decode(&good[..cut]),
@@ -103,7 +116,7 @@ fn bad_payloads_are_errors() {
     long.push(0);
     assert_eq!(Reply::decode(&long), Err(WireError::Trailing));
     assert_eq!(
-        Reply::decode(&[1, 0x83, 0, 2, 0xff, 0xfe]),
+        Reply::decode(&[2, 0x83, 0, 2, 0xff, 0xfe]),
         Err(WireError::NotUtf8)
     );
 }
@@ -129,6 +142,7 @@ fn sizes_are_bounded() {
         username: "u".into(),
         user_id: 1,
         groups: vec!["g".repeat(60_000), "g".repeat(60_000)],
+        reuse_ms: 0,
     };
     assert!(matches!(
         too_many.encode().unwrap_err(),
@@ -183,12 +197,14 @@ fn arb_reply() -> impl Strategy<Value = Reply> {
         (
             arb_text(),
             any::<i64>(),
-            proptest::collection::vec(arb_text(), 0..8)
+            proptest::collection::vec(arb_text(), 0..8),
+            any::<u32>()
         )
-            .prop_map(|(username, user_id, groups)| Reply::Granted {
+            .prop_map(|(username, user_id, groups, reuse_ms)| Reply::Granted {
                 username,
                 user_id,
-                groups
+                groups,
+                reuse_ms,
             }),
         Just(Reply::NotFound),
         arb_text().prop_map(|reason| Reply::Denied { reason }),
@@ -278,6 +294,7 @@ fn serve(
                         username: String::from_utf8_lossy(&user).into_owned(),
                         user_id: 1,
                         groups: vec![],
+                        reuse_ms: 0,
                     },
                     Request::Authenticate { .. } => Reply::NotFound,
                 };
@@ -424,6 +441,7 @@ fn threads_never_see_each_others_answers() {
                         username: String::from_utf8_lossy(&user).into_owned(),
                         user_id: user.len() as i64,
                         groups: vec![],
+                        reuse_ms: 0,
                     };
                     if stream.write_all(&reply.encode().unwrap()).is_err() {
                         return;
@@ -461,4 +479,97 @@ fn threads_never_see_each_others_answers() {
         "{}",
         client.idle_count()
     );
+}
+
+mod reuse {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use zeroize::Zeroizing;
+
+    use crate::{Reply, Request, Reuse};
+
+    fn login(password: &str) -> Request {
+        Request::Authenticate {
+            site: "demo".into(),
+            user: b"alice".to_vec(),
+            password: Zeroizing::new(password.as_bytes().to_vec()),
+            requirement: "valid-user".into(),
+        }
+    }
+
+    fn grant(reuse_ms: u32) -> Reply {
+        Reply::Granted {
+            username: "alice".into(),
+            user_id: 1,
+            groups: vec!["secret-agents".into()],
+            reuse_ms,
+        }
+    }
+
+    const SOCKET: &str = "/run/djauth/djauth.sock";
+
+    #[test]
+    fn a_reusable_grant_answers_only_the_same_question_on_the_same_socket() {
+        let reuse = Reuse::new();
+        let socket = Path::new(SOCKET);
+        assert_eq!(reuse.get(socket, &login("alice-pw")), None);
+        reuse.keep(socket, &login("alice-pw"), &grant(60_000));
+        assert_eq!(reuse.get(socket, &login("alice-pw")), Some(grant(60_000)));
+        assert_eq!(reuse.get(socket, &login("alice-pw!")), None);
+        assert_eq!(
+            reuse.get(Path::new("/other.sock"), &login("alice-pw")),
+            None
+        );
+        let authorize = Request::Authorize {
+            site: "demo".into(),
+            user: b"alice".to_vec(),
+            requirement: "group:secret-agents".into(),
+        };
+        assert_eq!(reuse.get(socket, &authorize), None);
+        reuse.reset();
+        assert_eq!(reuse.get(socket, &login("alice-pw")), None);
+    }
+
+    #[test]
+    fn refusals_errors_and_unmarked_grants_are_never_kept() {
+        let reuse = Reuse::new();
+        let socket = Path::new(SOCKET);
+        for reply in [
+            grant(0),
+            Reply::NotFound,
+            Reply::Denied {
+                reason: "wrong-password".into(),
+            },
+            Reply::Error {
+                message: "database down".into(),
+            },
+        ] {
+            reuse.keep(socket, &login("alice-pw"), &reply);
+            assert_eq!(reuse.get(socket, &login("alice-pw")), None, "{reply:?}");
+        }
+        assert!(reuse.is_empty());
+    }
+
+    #[test]
+    fn a_grant_expires_after_its_reuse_time() {
+        let reuse = Reuse::new();
+        let socket = Path::new(SOCKET);
+        reuse.keep(socket, &login("alice-pw"), &grant(50));
+        assert!(reuse.get(socket, &login("alice-pw")).is_some());
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(reuse.get(socket, &login("alice-pw")), None);
+        assert!(reuse.is_empty());
+    }
+
+    #[test]
+    fn the_number_of_kept_grants_is_bounded() {
+        let reuse = Reuse::new();
+        let socket = Path::new(SOCKET);
+        for i in 0..10_000 {
+            reuse.keep(socket, &login(&format!("pw{i}")), &grant(60_000));
+            assert!(reuse.len() <= 4096);
+        }
+        assert!(reuse.get(socket, &login("pw9999")).is_some());
+    }
 }

@@ -3,7 +3,8 @@
 //! A frame is a 4-byte big-endian payload length, then the payload: the
 //! protocol version byte ([`VERSION`]), a message tag byte, then the
 //! message's fields in order. Text and byte fields are a 2-byte big-endian
-//! length and the bytes; a user id is 8 bytes big-endian (two's complement);
+//! length and the bytes; a user id is 8 bytes big-endian (two's complement)
+//! and a reuse time 4 bytes big-endian;
 //! a group list is a 2-byte count, then each name as a text field. A frame
 //! longer than [`MAX_FRAME`] is refused before it is read, and decoding
 //! never panics: any byte string gives a message or a [`WireError`].
@@ -13,7 +14,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 /// The protocol version both sides must speak.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Largest payload accepted (and sent): 64 KiB.
 pub const MAX_FRAME: usize = 64 * 1024;
 /// Bytes of the length prefix.
@@ -96,6 +97,9 @@ pub enum Reply {
         user_id: i64,
         /// The user's group names.
         groups: Vec<String>,
+        /// For how many milliseconds the client may give the same answer to
+        /// the same question without asking (0: ask every time).
+        reuse_ms: u32,
     },
     /// No such user: the web server may try its next provider.
     NotFound,
@@ -218,6 +222,10 @@ impl<'a> Reader<'a> {
             .map(str::to_owned)
             .map_err(|_| WireError::NotUtf8)
     }
+    fn u32(&mut self) -> Result<u32, WireError> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
     fn i64(&mut self) -> Result<i64, WireError> {
         let b = self.take(8)?;
         let mut array = [0u8; 8];
@@ -304,6 +312,7 @@ impl Reply {
                 username,
                 user_id,
                 groups,
+                reuse_ms,
             } => {
                 let mut w = Writer::new(TAG_GRANTED);
                 w.bytes(username.as_bytes())?;
@@ -313,6 +322,7 @@ impl Reply {
                 for group in groups {
                     w.bytes(group.as_bytes())?;
                 }
+                w.0.extend_from_slice(&reuse_ms.to_be_bytes());
                 w.finish()?
             }
             Reply::NotFound => Writer::new(TAG_NOT_FOUND).finish()?,
@@ -347,6 +357,7 @@ impl Reply {
                     username,
                     user_id,
                     groups,
+                    reuse_ms: r.u32()?,
                 }
             }
             TAG_NOT_FOUND => Reply::NotFound,

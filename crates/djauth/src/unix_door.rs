@@ -244,6 +244,7 @@ impl UnixDoor {
                     username: identity.username,
                     user_id: identity.id,
                     groups: identity.groups,
+                    reuse_ms: u32::try_from(identity.fresh_for.as_millis()).unwrap_or(u32::MAX),
                 }
             }
             Ok(Decision::NotFound) => Reply::NotFound,

@@ -16,8 +16,11 @@
 //! `django-group`, `django-perm`, `django-user`, `django-staff` and
 //! `django-superuser`, and the directives `DjangoAuthSocket` and
 //! `DjangoAuthSite`. Every question goes to the daemon over its Unix socket
-//! (djauth-proto); the module holds no database credentials and caches
-//! nothing but idle connections.
+//! (djauth-proto); the module holds no database credentials. It keeps idle
+//! connections, and repeats a grant to the same question for as long as
+//! the daemon allows it (what is left of the site's freshness window,
+//! nothing with `cache_freshness = 0`), so a cached login costs no round
+//! trip; refusals and errors are never repeated.
 //!
 //! FFI rules followed here (see the project's research notes): the module
 //! struct is a writable `static mut`; every callback runs inside
@@ -40,7 +43,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::ptr::{null, null_mut};
 
-use djauth_proto::{Client, ClientError, Reply, Request, RequireKind, Timeouts, encode_groups};
+use djauth_proto::{
+    Client, ClientError, Reply, Request, RequireKind, Reuse, Timeouts, encode_groups,
+};
 use zeroize::Zeroizing;
 
 use ffi::*;
@@ -50,6 +55,9 @@ const DEFAULT_SOCKET: &CStr = c"/run/djauth/djauth.sock";
 
 /// Idle daemon connections of this process, reused by its threads.
 static CLIENT: Client = Client::new();
+
+/// Grants this process may repeat without asking (see `djauth_proto::Reuse`).
+static REUSE: Reuse = Reuse::new();
 
 /// The module record httpd loads (`LoadModule djauth_module …`). It must be
 /// writable: httpd stores its index and load handle in it.
@@ -401,11 +409,18 @@ enum Outcome {
 unsafe fn ask(r: *mut request_rec, request: &Request, user: &[u8], set_user: bool) -> Outcome {
     let (socket, _) = unsafe { location(r) };
     let typed = || String::from_utf8_lossy(user);
-    match CLIENT.call(socket, &Timeouts::default(), request) {
+    let reply = match REUSE.get(socket, request) {
+        Some(reply) => Ok(reply),
+        None => CLIENT
+            .call(socket, &Timeouts::default(), request)
+            .inspect(|reply| REUSE.keep(socket, request, reply)),
+    };
+    match reply {
         Ok(Reply::Granted {
             username,
             user_id,
             groups,
+            ..
         }) => {
             // SAFETY: r is live; the values are copied into its pool and tables.
             unsafe {
@@ -524,9 +539,12 @@ unsafe extern "C" fn check_authorization(
     })
 }
 
-/// A new child: connections inherited from the parent are not ours to use.
+/// A new child: connections and grants inherited from the parent are not ours to use.
 unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, _server: *mut server_rec) {
-    guard(null(), (), || CLIENT.reset());
+    guard(null(), (), || {
+        CLIENT.reset();
+        REUSE.reset();
+    });
 }
 
 unsafe extern "C" fn register_hooks(pool: *mut apr_pool_t) {

@@ -1,0 +1,120 @@
+"""mod_djauth repeats a grant without asking djauth while the daemon allows
+it: for what is left of the site's cache_freshness window (issue 4). Its own
+djauth (demo database, cache_freshness = 2, debug log so that every answer
+the daemon gives is one log line) and its own private Apache with
+examples/apache/djauth-module.conf.
+"""
+
+import http.client
+import os
+import shutil
+import time
+
+import pytest
+
+from conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, REPO, Apache, _LOGS, apache_binary, basic, fill
+from support.djauth import Djauth, mod_djauth_so
+from support.procs import free_port
+
+WINDOW = 2.0
+
+
+@pytest.fixture(scope="module")
+def reuse_setup(workdir):
+    root = workdir / "reuse"
+    root.mkdir()
+    root.chmod(0o755)
+    db = root / "db.sqlite3"
+    shutil.copyfile(DEMO_DB, db)
+    socket_path = root / "djauth.sock"
+    group = 'group = "nogroup"\n' if os.geteuid() == 0 else ""
+    daemon = Djauth(
+        root,
+        {"demo": {"database": f"sqlite://{db}", "cache_freshness": WINDOW}},
+        extra=f'[unix]\npath = "{socket_path}"\n{group}\n',
+    )
+    _LOGS.append(("djauth (reuse) log", daemon.log))
+    daemon.start(log_filter="info,djauth=debug")
+    docs = root / "htdocs"
+    for sub in ("dj-private", "dj-agents"):
+        (docs / sub).mkdir(parents=True)
+        (docs / sub / "index.html").write_text(f"page:/{sub}\n")
+    for d in [docs, *docs.rglob("*")]:
+        d.chmod(0o755 if d.is_dir() else 0o644)
+    apache_root = root / "apache"
+    apache_root.mkdir()
+    apache_root.chmod(0o755)
+    port = free_port()
+    conf = apache_root / "httpd.conf"
+    conf.write_text(
+        fill(
+            PRIVATE_HTTPD_CONF.read_text()
+            + f'\nDefine DJAUTH_MODULE "{mod_djauth_so()}"\nDefine DJAUTH_SOCKET "{socket_path}"\n'
+            + f'Include "{REPO / "examples" / "apache" / "djauth-module.conf"}"\n',
+            {
+                "SERVER_ROOT": apache_root,
+                "HTTP_PORT": port,
+                "MODULES": APACHE_MODULES,
+                "DOC_ROOT": docs,
+                "DJAUTH_PORT": daemon.port,
+                "EXAMPLE_CONF": REPO / "examples" / "apache" / "djauth-fcgi.conf",
+            },
+        )
+    )
+    _LOGS.append(("apache (reuse) error.log", apache_root / "error.log"))
+    server = Apache(apache_binary(), apache_root, conf, port, apache_root / "error.log")
+    server.start()
+    yield daemon, server
+    server.stop()
+    daemon.stop()
+
+
+def answers(daemon, word, user):
+    """How many `word` lines (granted/denied) djauth has logged for `user`."""
+    lines = daemon.log.read_text(errors="replace").splitlines()
+    return sum(1 for line in lines if word in line and f"{user}" in line)
+
+
+def keepalive_gets(port, path, authorization, count):
+    """`count` GETs on one keep-alive connection (one Apache child); the statuses."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    statuses = []
+    try:
+        for _ in range(count):
+            conn.request("GET", path, headers={"Authorization": authorization})
+            resp = conn.getresponse()
+            resp.read()
+            statuses.append(resp.status)
+    finally:
+        conn.close()
+    return statuses
+
+
+def test_a_grant_is_repeated_within_the_window_and_refusals_never(reuse_setup):
+    daemon, apache = reuse_setup
+    alice = basic("alice", "alice-pw")
+    before = answers(daemon, "granted", "alice")
+    assert keepalive_gets(apache.port, "/dj-private/", alice, 20) == [200] * 20
+    asked = answers(daemon, "granted", "alice") - before
+    assert asked == 1, f"djauth answered {asked} of 20 requests on one connection"
+
+    # Require django-group: the login is repeated, the group check asked once.
+    before = answers(daemon, "granted", "alice")
+    assert keepalive_gets(apache.port, "/dj-agents/", alice, 10) == [200] * 10
+    assert answers(daemon, "granted", "alice") - before == 1
+
+    # Wrong passwords always reach the daemon (and its password hash).
+    before = answers(daemon, "wrong-password", "alice")
+    assert keepalive_gets(apache.port, "/dj-private/", basic("alice", "nope"), 5) == [401] * 5
+    assert answers(daemon, "wrong-password", "alice") - before == 5
+
+
+def test_after_the_window_the_daemon_is_asked_again(reuse_setup):
+    daemon, apache = reuse_setup
+    bob = basic("bob", "bob-pw")
+    before = answers(daemon, "granted", "bob")
+    assert keepalive_gets(apache.port, "/dj-private/", bob, 3) == [200] * 3
+    assert answers(daemon, "granted", "bob") - before == 1
+    time.sleep(WINDOW + 0.5)
+    assert keepalive_gets(apache.port, "/dj-private/", bob, 3) == [200] * 3
+    assert answers(daemon, "granted", "bob") - before == 2
