@@ -118,3 +118,28 @@ def test_after_the_window_the_daemon_is_asked_again(reuse_setup):
     time.sleep(WINDOW + 0.5)
     assert keepalive_gets(apache.port, "/dj-private/", bob, 3) == [200] * 3
     assert answers(daemon, "granted", "bob") - before == 2
+
+
+def test_while_djauth_is_down_only_a_fresh_grant_is_repeated(reuse_setup):
+    """Runs last: it stops this module's daemon."""
+    daemon, apache = reuse_setup
+    conn = http.client.HTTPConnection("127.0.0.1", apache.port, timeout=30)
+
+    def get(authorization):
+        conn.request("GET", "/dj-private/", headers={"Authorization": authorization})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+
+    try:
+        assert get(basic("erin", "erin-pw")) == 200
+        daemon.stop()
+        # The same question within the window: repeated by this Apache child.
+        assert get(basic("erin", "erin-pw")) == 200
+        # Anything else needs djauth: 500, never a guess.
+        assert get(basic("erin", "erin-pw!")) == 500
+        assert get(basic("alice", "alice-pw-x")) == 500
+        time.sleep(WINDOW + 0.5)
+        assert get(basic("erin", "erin-pw")) == 500
+    finally:
+        conn.close()
