@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.dbservers import mariadb_server, postgres_server  # noqa: F401  (fixtures)
+from support.django import django_python
 from support.djauth import REPO
 from support.procs import tail
 
@@ -25,18 +26,6 @@ HERE = Path(__file__).resolve().parent
 DJANGO_SIDE = HERE / "django_side.py"
 # One line per (version, backend, fixture), printed at the end of the run.
 SUMMARY = []
-
-
-def django_python(version):
-    tag = version.replace(".", "")
-    path = Path(os.environ.get(f"DJAUTH_DJANGO{tag}_PYTHON", REPO / f".venv-django{tag}" / "bin" / "python"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(
-            f"no Python with Django {version} at {path}: scripts/test creates .venv-django{tag} "
-            f"from tests/requirements-django{tag}.txt",
-            pytrace=False,
-        )
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from support.dbservers import mariadb_server, postgres_server  # noqa: F401  (fixtures)
+from support.django import django_python
 from support.djauth import REPO
 from support.procs import tail
 
@@ -41,17 +42,6 @@ CHEAP_PBKDF2 = 1000
 
 # Lines printed at the end of the run (observed values, for the report).
 SUMMARY = []
-
-
-def django_python():
-    path = Path(os.environ.get("DJAUTH_DJANGO52_PYTHON", REPO / ".venv-django52" / "bin" / "python"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(
-            f"no Python with Django 5.2 at {path}: scripts/test creates .venv-django52 "
-            "from tests/requirements-django52.txt",
-            pytrace=False,
-        )
-    return path
 
 
 def run_django(backend, database, command, data, hashers=None, pbkdf2_iterations=None, timeout=600):

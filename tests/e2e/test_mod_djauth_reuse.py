@@ -8,11 +8,13 @@ examples/apache/djauth-module.conf.
 import http.client
 import os
 import shutil
+import subprocess
 import time
 
 import pytest
 
 from conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, REPO, Apache, _LOGS, apache_binary, basic, fill
+from support.django import django_python
 from support.djauth import Djauth, mod_djauth_so
 from support.procs import free_port
 
@@ -64,9 +66,21 @@ def reuse_setup(workdir):
     _LOGS.append(("apache (reuse) error.log", apache_root / "error.log"))
     server = Apache(apache_binary(), apache_root, conf, port, apache_root / "error.log")
     server.start()
-    yield daemon, server
+    yield daemon, server, db
     server.stop()
     daemon.stop()
+
+
+def in_django(db, code):
+    """Runs `code` with real Django 5.2 on the demo database copy, as an admin would."""
+    setup = (
+        "import django\nfrom django.conf import settings\n"
+        f"settings.configure(DATABASES={{'default': {{'ENGINE': 'django.db.backends.sqlite3', 'NAME': {str(db)!r}}}}},"
+        " INSTALLED_APPS=['django.contrib.auth', 'django.contrib.contenttypes'])\n"
+        "django.setup()\nfrom django.contrib.auth.models import Group, User\n"
+    )
+    out = subprocess.run([str(django_python()), "-c", setup + code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
 
 
 def answers(daemon, word, user):
@@ -91,7 +105,7 @@ def keepalive_gets(port, path, authorization, count):
 
 
 def test_a_grant_is_repeated_within_the_window_and_refusals_never(reuse_setup):
-    daemon, apache = reuse_setup
+    daemon, apache, _ = reuse_setup
     alice = basic("alice", "alice-pw")
     before = answers(daemon, "granted", "alice")
     assert keepalive_gets(apache.port, "/dj-private/", alice, 20) == [200] * 20
@@ -110,7 +124,7 @@ def test_a_grant_is_repeated_within_the_window_and_refusals_never(reuse_setup):
 
 
 def test_after_the_window_the_daemon_is_asked_again(reuse_setup):
-    daemon, apache = reuse_setup
+    daemon, apache, _ = reuse_setup
     bob = basic("bob", "bob-pw")
     before = answers(daemon, "granted", "bob")
     assert keepalive_gets(apache.port, "/dj-private/", bob, 3) == [200] * 3
@@ -120,9 +134,31 @@ def test_after_the_window_the_daemon_is_asked_again(reuse_setup):
     assert answers(daemon, "granted", "bob") - before == 2
 
 
+def test_changes_in_django_apply_within_the_window(reuse_setup):
+    """A password change, a deactivation and a group removal made by Django
+    reach Apache at most one window later, although the grants were being
+    repeated without asking djauth."""
+    _, apache, db = reuse_setup
+    bob, frank, alice = basic("bob", "bob-pw"), basic("frank", "frank-pw"), basic("alice", "alice-pw")
+    checks = [("/dj-private/", bob), ("/dj-private/", frank), ("/dj-agents/", alice)]
+    for path, authorization in checks:
+        assert keepalive_gets(apache.port, path, authorization, 2) == [200, 200]
+    in_django(
+        db,
+        "u = User.objects.get(username='bob'); u.set_password('bob-new'); u.save()\n"
+        "User.objects.filter(username='frank').update(is_active=False)\n"
+        "User.objects.get(username='alice').groups.remove(Group.objects.get(name='secret-agents'))\n",
+    )
+    time.sleep(WINDOW + 0.5)
+    for path, authorization in checks:
+        assert keepalive_gets(apache.port, path, authorization, 2) == [401, 401], (path, authorization)
+    assert keepalive_gets(apache.port, "/dj-private/", basic("bob", "bob-new"), 2) == [200, 200]
+    assert keepalive_gets(apache.port, "/dj-private/", alice, 1) == [200]
+
+
 def test_while_djauth_is_down_only_a_fresh_grant_is_repeated(reuse_setup):
     """Runs last: it stops this module's daemon."""
-    daemon, apache = reuse_setup
+    daemon, apache, _ = reuse_setup
     conn = http.client.HTTPConnection("127.0.0.1", apache.port, timeout=30)
 
     def get(authorization):

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from e2e.conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, Apache, Client, apache_binary, fill
+from support.django import django_python
 from support.djauth import REPO, Djauth, djauth_binary
 from support.procs import free_port, tail
 
@@ -38,17 +39,6 @@ LOCATIONS = ["ext-private", "ext-agents", "ext-perm", "ext-any", "ext-bad-rule"]
 
 # Log files whose tails are attached to the report of a failing test.
 LOGS = []
-
-
-def django_python():
-    path = Path(os.environ.get("DJAUTH_DJANGO52_PYTHON", REPO / ".venv-django52" / "bin" / "python"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(
-            f"no Python with Django 5.2 at {path}: scripts/test creates .venv-django52 "
-            "from tests/requirements-django52.txt",
-            pytrace=False,
-        )
-    return path
 
 
 def authnz_external_module():

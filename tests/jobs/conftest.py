@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from databases.conftest import django_python
+from support.django import django_python
 from e2e.conftest import APACHE_MODULES, PRIVATE_HTTPD_CONF, Apache, apache_binary, fill
 from support.djauth import djauth_binary, mod_djauth_so
 from support.procs import free_port, port_open, stop_pid, tail
