@@ -9,10 +9,7 @@ tests/support/dbservers.py. Missing pieces fail the run; nothing skips.
 """
 
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from support.dbservers import mariadb_server, postgres_server  # noqa: F401  (fi
 from support.django import django_python
 from support.djauth import REPO
 from support.procs import tail
+from support.scratch import scratch_dir
 
 HERE = Path(__file__).resolve().parent
 DJANGO_SIDE = HERE / "django_side.py"
@@ -30,12 +28,7 @@ SUMMARY = []
 
 @pytest.fixture(scope="session")
 def workdir():
-    path = Path(tempfile.mkdtemp(prefix="djauth-conformance-"))
-    yield path
-    if os.environ.get("DJAUTH_CONFORMANCE_KEEP"):
-        print(f"\nkept {path}")
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("djauth-conformance-")
 
 
 def django_auth_tables(answers):

@@ -13,10 +13,7 @@ the same venv. Missing pieces fail the run; nothing skips.
 """
 
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +22,7 @@ from support.dbservers import mariadb_server, postgres_server  # noqa: F401  (fi
 from support.django import django_python
 from support.djauth import REPO
 from support.procs import tail
+from support.scratch import scratch_dir
 
 HERE = Path(__file__).resolve().parent
 DJANGO_TOOL = HERE / "django_tool.py"
@@ -87,14 +85,7 @@ class DjangoDatabase:
 
 @pytest.fixture(scope="session")
 def workdir():
-    path = Path(tempfile.mkdtemp(prefix="djauth-databases-"))
-    # A private Apache's children run as nobody when we are root.
-    path.chmod(0o755)
-    yield path
-    if os.environ.get("DJAUTH_DATABASES_KEEP"):
-        print(f"\nkept {path}")
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("djauth-databases-")
 
 
 @pytest.fixture(scope="session")

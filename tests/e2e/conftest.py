@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pytest
 
 from support.djauth import djauth_binary
 from support.procs import free_port, port_open, stop_pid, tail
+from support.scratch import scratch_dir, watch_log
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DB = REPO / "examples" / "demo" / "db.sqlite3"
@@ -34,8 +34,6 @@ PRIVATE_HTTPD_CONF = REPO / "examples" / "apache" / "private-httpd.conf.in"
 TEST_LOCATIONS_CONF = Path(__file__).resolve().parent / "test-locations.conf.in"
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
-# Log files whose tails are attached to the report of a failing test.
-_LOGS = []
 
 
 def apache_binary():
@@ -189,15 +187,7 @@ class Client:
 
 @pytest.fixture(scope="session")
 def workdir():
-    path = Path(tempfile.mkdtemp(prefix="djauth-e2e-"))
-    # Apache's children run as nobody when we are root: they must be able to
-    # walk into the directory and read the documents and the htpasswd file.
-    path.chmod(0o755)
-    yield path
-    if os.environ.get("DJAUTH_E2E_KEEP"):
-        print(f"\nkept {path}")
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("djauth-e2e-")
 
 
 @pytest.fixture(scope="session")
@@ -212,7 +202,7 @@ def demo_db(workdir):
 @pytest.fixture(scope="session")
 def djauth(workdir, demo_db):
     log = workdir / "djauth.log"
-    _LOGS.append(("djauth stderr", log))
+    watch_log("djauth stderr", log)
     daemon = Djauth(djauth_binary(), demo_db, workdir, log)
     daemon.start()
     yield daemon
@@ -281,8 +271,8 @@ def apache(workdir, djauth):
     )
     conf = root / "httpd.conf"
     conf.write_text(conf_text)
-    _LOGS.append(("apache error.log", root / "error.log"))
-    _LOGS.append(("apache access.log", root / "access.log"))
+    watch_log("apache error.log", root / "error.log")
+    watch_log("apache access.log", root / "access.log")
     server = Apache(binary, root, conf, port, root / "error.log")
     server.start()
     yield server
@@ -293,11 +283,3 @@ def apache(workdir, djauth):
 def client(apache):
     return Client(apache.port)
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call" and report.failed:
-        for title, path in _LOGS:
-            report.sections.append((title, tail(path)))

@@ -29,10 +29,10 @@ from conftest import (
     Djauth,
     apache_binary,
     fill,
-    _LOGS,
 )
 from support.djauth import djauth_binary, mod_djauth_so as module_so
 from support.procs import free_port, tail
+from support.scratch import watch_log
 
 MODULE_CONF = REPO / "examples" / "apache" / "djauth-module.conf"
 MODULE_LOCATIONS = Path(__file__).resolve().parent / "module-locations.conf.in"
@@ -95,7 +95,7 @@ def mod_djauth_daemon(mod_workdir):
     db = mod_workdir / "db.sqlite3"
     shutil.copyfile(DEMO_DB, db)
     log = mod_workdir / "djauth.log"
-    _LOGS.append(("djauth (mod_djauth) stderr", log))
+    watch_log("djauth (mod_djauth) stderr", log)
     daemon = UnixDjauth(djauth_binary(), db, mod_workdir, log)
     daemon.start()
     yield daemon
@@ -148,7 +148,7 @@ def mod_apache(mod_workdir, mod_djauth_daemon):
     port = free_port()
     conf = root / "httpd.conf"
     conf.write_text(httpd_conf(root, docs, htpasswd, port, mod_djauth_daemon))
-    _LOGS.append(("apache (mod_djauth) error.log", root / "error.log"))
+    watch_log("apache (mod_djauth) error.log", root / "error.log")
     server = Apache(binary, root, conf, port, root / "error.log")
     server.start()
     yield server

@@ -13,10 +13,11 @@ import time
 
 import pytest
 
-from conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, REPO, Apache, _LOGS, apache_binary, basic, fill
+from conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, REPO, Apache, apache_binary, basic, fill
 from support.django import django_python
 from support.djauth import Djauth, mod_djauth_so
 from support.procs import free_port
+from support.scratch import watch_log
 
 WINDOW = 2.0
 
@@ -35,7 +36,7 @@ def reuse_setup(workdir):
         {"demo": {"database": f"sqlite://{db}", "cache_freshness": WINDOW}},
         extra=f'[unix]\npath = "{socket_path}"\n{group}\n',
     )
-    _LOGS.append(("djauth (reuse) log", daemon.log))
+    watch_log("djauth (reuse) log", daemon.log)
     daemon.start(log_filter="info,djauth=debug")
     docs = root / "htdocs"
     for sub in ("dj-private", "dj-agents"):
@@ -63,7 +64,7 @@ def reuse_setup(workdir):
             },
         )
     )
-    _LOGS.append(("apache (reuse) error.log", apache_root / "error.log"))
+    watch_log("apache (reuse) error.log", apache_root / "error.log")
     server = Apache(apache_binary(), apache_root, conf, port, apache_root / "error.log")
     server.start()
     yield daemon, server, db

@@ -18,7 +18,6 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from e2e.conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, Apache, Cl
 from support.django import django_python
 from support.djauth import REPO, Djauth, djauth_binary
 from support.procs import free_port, tail
+from support.scratch import scratch_dir, watch_log
 
 HERE = Path(__file__).resolve().parent
 EXTERNAL_CONF = REPO / "examples" / "apache" / "djauth-external.conf"
@@ -37,8 +37,6 @@ SITE = "demo"
 # Document directories: the example's locations and the test-only ones.
 LOCATIONS = ["ext-private", "ext-agents", "ext-perm", "ext-any", "ext-bad-rule"]
 
-# Log files whose tails are attached to the report of a failing test.
-LOGS = []
 
 
 def authnz_external_module():
@@ -80,15 +78,7 @@ class UnixDaemon(Djauth):
 
 @pytest.fixture(scope="session")
 def workdir():
-    path = Path(tempfile.mkdtemp(prefix="djauth-external-"))
-    # Apache's children run as nobody when we are root: they walk in, read
-    # the documents and run the binary.
-    path.chmod(0o755)
-    yield path
-    if os.environ.get("DJAUTH_E2E_KEEP"):
-        print(f"\nkept {path}")
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("djauth-external-")
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +106,7 @@ def djauth_external(workdir):
 @pytest.fixture(scope="session")
 def daemon(workdir, database):
     daemon = UnixDaemon(workdir, database)
-    LOGS.append(("djauth stderr", daemon.log))
+    watch_log("djauth stderr", daemon.log)
     daemon.start()
     yield daemon
     daemon.stop()
@@ -155,8 +145,8 @@ def apache(workdir, daemon, djauth_external):
             },
         )
     )
-    LOGS.append(("apache error.log", root / "error.log"))
-    LOGS.append(("apache access.log", root / "access.log"))
+    watch_log("apache error.log", root / "error.log")
+    watch_log("apache access.log", root / "access.log")
     server = Apache(apache_binary(), root, conf, port, root / "error.log")
     server.start()
     yield server
@@ -167,11 +157,3 @@ def apache(workdir, daemon, djauth_external):
 def web(apache):
     return Client(apache.port)
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call" and report.failed:
-        for title, path in LOGS:
-            report.sections.append((title, tail(path)))

@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import pytest
 
 from support.djauth import djauth_binary, site_table
 from support.procs import free_port, port_open, stop_pid, tail
+from support.scratch import scratch_dir, watch_log
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DB = REPO / "examples" / "demo" / "db.sqlite3"
@@ -37,8 +37,6 @@ NGINX_SNIPPET = REPO / "examples" / "nginx" / "snippets" / "djauth-proxy.conf"
 REALM = "Django users"
 CHALLENGE = f'Basic realm="{REALM}", charset="UTF-8"'
 
-# Log files whose tails are attached to the report of a failing test.
-_LOGS = []
 
 
 def basic(user, password):
@@ -93,7 +91,7 @@ class Djauth:
             + 'trusted_proxies = ["127.0.0.1"]\n'
         )
         self.proc = None
-        _LOGS.append((f"{name} log", self.log))
+        watch_log(f"{name} log", self.log)
 
     def start(self, timeout=30):
         with open(self.log, "ab") as log:
@@ -183,7 +181,7 @@ class Nginx:
             "}\n"
         )
         self.proc = None
-        _LOGS.append(("nginx error.log", self.error_log))
+        watch_log("nginx error.log", self.error_log)
 
     def start(self, timeout=30):
         binary = nginx_binary()
@@ -225,13 +223,7 @@ def write_docs(root):
 
 @pytest.fixture(scope="module")
 def workdir(request):
-    path = Path(tempfile.mkdtemp(prefix=f"djauth-frontdoors-{request.module.__name__}-"))
-    path.chmod(0o755)
-    yield path
-    if os.environ.get("DJAUTH_E2E_KEEP"):
-        print(f"\nkept {path}")
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir(f"djauth-frontdoors-{request.module.__name__}-")
 
 
 @pytest.fixture(scope="module")
@@ -258,11 +250,3 @@ def example_values(path, pattern):
     """Every match of `pattern` (one group) in an example file."""
     return re.findall(pattern, Path(path).read_text())
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call" and report.failed:
-        for title, path in _LOGS:
-            report.sections.append((title, tail(path)))

@@ -25,7 +25,6 @@ import re
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from support.django import django_python
 from e2e.conftest import APACHE_MODULES, PRIVATE_HTTPD_CONF, Apache, apache_binary, fill
 from support.djauth import djauth_binary, mod_djauth_so
 from support.procs import free_port, port_open, stop_pid, tail
+from support.scratch import scratch_dir, watch_log
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDES = REPO / "examples" / "guides"
@@ -49,7 +49,6 @@ KDF_LINE = re.compile(r"\bpassword hash computed\b")
 # The real-server paths and ports the guides' files use; guide_text replaces them all.
 REAL_SERVER = re.compile(r"/srv/|/run/djauth|127\.0\.0\.1:950\d|\"www-data\"")
 
-_LOGS = []  # (title, path) whose tails go into a failing test's report
 SUMMARY = []  # observed counts, printed at the end of the run
 
 
@@ -97,13 +96,7 @@ def write_tree(root, files):
 
 @pytest.fixture(scope="session")
 def workdir():
-    path = Path(tempfile.mkdtemp(prefix="djauth-jobs-"))
-    path.chmod(0o755)
-    yield path
-    if os.environ.get("DJAUTH_JOBS_KEEP"):
-        print(f"\nkept {path}")
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("djauth-jobs-")
 
 
 @pytest.fixture(scope="session")
@@ -235,7 +228,7 @@ class GuideDjauth:
 @pytest.fixture(scope="session")
 def daemon(workdir, django_users):
     d = GuideDjauth(workdir, workdir / "db.sqlite3")
-    _LOGS.append(("djauth log", d.log))
+    watch_log("djauth log", d.log)
     d.start()
     yield d
     d.stop()
@@ -337,8 +330,8 @@ def server(request, workdir, daemon):
         + (f'LoadModule djauth_module "{mod_djauth_so()}"\n' if door == "module" else "")
         + "".join(f"\n# --- {name}\n" + guide_text(name, paths) for name in guide_files(door))
     )
-    _LOGS.append((f"apache ({door}) error.log", root / "error.log"))
-    _LOGS.append((f"apache ({door}) access.log", root / "access.log"))
+    watch_log(f"apache ({door}) error.log", root / "error.log")
+    watch_log(f"apache ({door}) access.log", root / "access.log")
     apache = Apache(apache_binary(), root, conf, port, root / "error.log")
     apache.start()
     yield Server(door, port, media, repo, share, root / "access.log")
@@ -414,11 +407,3 @@ def pytest_terminal_summary(terminalreporter):
         for line in SUMMARY:
             terminalreporter.write_line(line)
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call" and report.failed:
-        for title, path in _LOGS:
-            report.sections.append((title, tail(path)))
