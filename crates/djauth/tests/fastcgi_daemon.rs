@@ -2,34 +2,18 @@
 //! records the way Apache's mod_authnz_fcgi sends them, plus broken streams
 //! that must neither crash nor stall it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod harness;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, ChildStderr, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+
+use harness::{ScratchDir, demo_database};
 
 /// A running daemon on a copy of the demo database; killed on drop.
 struct Daemon {
-    child: Child,
+    process: harness::Daemon,
     addr: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
-    _dir: TempDir,
-}
-
-struct TempDir(PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Daemon {
@@ -47,42 +31,23 @@ impl Daemon {
         passwords: &[(&str, &str)],
         statements: &[&str],
     ) -> (Daemon, Option<SocketAddr>) {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
-        let dir = std::env::temp_dir().join(format!(
-            "djauth-daemon-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("db.sqlite3");
-        std::fs::copy(&demo, &db).unwrap();
+        let dir = ScratchDir::new("djauth-daemon-test");
+        let db = demo_database(dir.path());
         edit_database(&db, passwords, statements);
-        let mut config = format!(
-            "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n",
-            db.display()
-        );
+        let mut listeners = String::from("[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n");
         if let Some(extra) = extra_listener {
-            config.push_str(&format!("[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
+            listeners.push_str(&format!("[[fastcgi]]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
         }
-        let config_path = dir.join("djauth.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_djauth"))
-            .args(["serve", "--config"])
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let process = harness::Daemon::serve_config(dir, &db, &listeners, &[]);
         let wanted = 1 + usize::from(extra_listener.is_some());
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let addrs = listening_addresses(child.stderr.take().unwrap(), wanted, log.clone());
+        let addrs: Vec<SocketAddr> = process
+            .listen_addresses("FastCGI authorizer listening", wanted)
+            .iter()
+            .map(|addr| addr.parse().unwrap())
+            .collect();
         let daemon = Daemon {
-            child,
+            process,
             addr: addrs[0],
-            log,
-            _dir: TempDir(dir),
         };
         (daemon, addrs.get(1).copied())
     }
@@ -91,24 +56,8 @@ impl Daemon {
         Daemon::start_with(None).0
     }
 
-    /// The log so far, once a line containing `needle` has arrived (or after 5 s).
-    fn log_with(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let log = self.log.lock().unwrap().join("\n");
-            if log.contains(needle) || Instant::now() > deadline {
-                return log;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
     fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        stream
+        harness::connect(self.addr)
     }
 
     /// Sends one authorizer request and returns the CGI status code and the headers.
@@ -141,39 +90,6 @@ impl Daemon {
         }
         self.ask(&params).0
     }
-}
-
-/// Reads the daemon's log until `wanted` listeners have announced their
-/// bound address; keeps echoing the log to the test's stderr afterwards.
-fn listening_addresses(
-    stderr: ChildStderr,
-    wanted: usize,
-    log: Arc<Mutex<Vec<String>>>,
-) -> Vec<SocketAddr> {
-    let (found, addresses) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { return };
-            eprintln!("{line}");
-            if let Ok(mut log) = log.lock() {
-                log.push(line.clone());
-            }
-            if line.contains("FastCGI authorizer listening")
-                && let Some(rest) = line.split("listen=").nth(1)
-                && let Some(addr) = rest.split_whitespace().next()
-                && let Ok(addr) = addr.parse::<SocketAddr>()
-            {
-                let _ = found.send(addr);
-            }
-        }
-    });
-    (0..wanted)
-        .map(|_| {
-            addresses
-                .recv_timeout(Duration::from_secs(20))
-                .expect("djauth did not start listening")
-        })
-        .collect()
 }
 
 /// Plants stored password values and other bad data in a copy of the demo database.
@@ -542,7 +458,7 @@ fn bad_hashes_in_the_database_are_denials_with_a_log_line_never_errors() {
         );
     }
     assert_eq!(daemon.authn(b"dave", b"anything", &[]), 401);
-    let log = daemon.log_with("reason=\"hasher-not-enabled\"");
+    let log = daemon.process.log_with("reason=\"hasher-not-enabled\"");
     for (user, _) in rows {
         let line = log
             .lines()
@@ -571,7 +487,7 @@ fn values_of_the_wrong_type_are_refusals_not_errors() {
     assert_eq!(daemon.authz(Some(b"bob"), b"valid-user"), 401);
     // Other users are unaffected.
     assert_eq!(daemon.authn(b"erin", b"erin-pw", &[]), 200);
-    let log = daemon.log_with("reason=\"bad-user-row\"");
+    let log = daemon.process.log_with("reason=\"bad-user-row\"");
     assert!(log.contains("reason=\"bad-user-row\""), "{log}");
 }
 

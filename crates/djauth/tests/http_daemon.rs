@@ -2,13 +2,13 @@
 //! driven with raw HTTP/1.1 the way nginx, Traefik and Caddy call it, plus
 //! malformed and oversized requests that must neither crash nor stall it.
 
+mod harness;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use harness::{ScratchDir, demo_database};
 
 const ALICE: &str = "Basic YWxpY2U6YWxpY2UtcHc="; // alice:alice-pw
 const ALICE_WRONG: &str = "Basic YWxpY2U6d3Jvbmc="; // alice:wrong
@@ -17,19 +17,9 @@ const CAROL: &str = "Basic Y2Fyb2w6Y2Fyb2wtcHc="; // carol:carol-pw (inactive)
 
 /// A running daemon on a copy of the demo database; killed on drop.
 struct Daemon {
-    child: Child,
+    process: harness::Daemon,
     addr: Option<SocketAddr>,
     listen: String,
-    log: Arc<Mutex<Vec<String>>>,
-    dir: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// A parsed response.
@@ -58,67 +48,23 @@ impl Daemon {
     /// `djauth serve` with one `[[http]]` listener on `listen` (`{dir}` is
     /// replaced by the daemon's temporary directory).
     fn start_listening(listen: &str, extra: &str) -> Daemon {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
-        let dir = std::env::temp_dir().join(format!(
-            "djauth-http-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("db.sqlite3");
-        std::fs::copy(&demo, &db).unwrap();
-        let listen = listen.replace("{dir}", &dir.display().to_string());
-        let config = format!(
-            "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n[[http]]\nlisten = \"{listen}\"\n{extra}\n",
-            db.display()
-        );
-        let config_path = dir.join("djauth.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_djauth"))
-            .args(["serve", "--config"])
-            .arg(&config_path)
-            .env("DJAUTH_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (found, address) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                eprintln!("{line}");
-                if line.contains("HTTP forward-auth listening")
-                    && let Some(rest) = line.split("listen=").nth(1)
-                    && let Some(addr) = rest.split_whitespace().next()
-                {
-                    let _ = found.send(addr.to_string());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let listen = address
-            .recv_timeout(Duration::from_secs(20))
-            .expect("djauth did not start listening");
+        let dir = ScratchDir::new("djauth-http-test");
+        let db = demo_database(dir.path());
+        let listen = listen.replace("{dir}", &dir.path().display().to_string());
+        let listener = format!("[[http]]\nlisten = \"{listen}\"\n{extra}\n");
+        let process = harness::Daemon::serve_config(dir, &db, &listener, &[("DJAUTH_LOG", "info")]);
+        let listen = process
+            .listen_addresses("HTTP forward-auth listening", 1)
+            .remove(0);
         Daemon {
-            child,
             addr: listen.parse().ok(),
             listen,
-            log,
-            dir,
+            process,
         }
     }
 
     fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr.expect("a TCP listener")).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        stream
+        harness::connect(self.addr.expect("a TCP listener"))
     }
 
     /// One GET of `path` with `headers` on a new connection.
@@ -126,18 +72,6 @@ impl Daemon {
         let mut stream = self.connect();
         send(&mut stream, path, headers);
         read_reply(&mut BufReader::new(stream))
-    }
-
-    /// The log so far, once a line containing `needle` has arrived (or after 5 s).
-    fn log_with(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let log = self.log.lock().unwrap().join("\n");
-            if log.contains(needle) || Instant::now() > deadline {
-                return log;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 
@@ -226,7 +160,7 @@ fn grants_carry_the_stored_user_and_denials_the_challenge() {
     assert_eq!(inactive.status, 401);
     assert_eq!(inactive.header("www-authenticate"), Some(challenge));
 
-    let log = daemon.log_with("reason=\"inactive\"");
+    let log = daemon.process.log_with("reason=\"inactive\"");
     assert!(log.contains("denied door=\"http\" site=\"demo\" user=\"alice\" client=\"127.0.0.1\" reason=\"wrong-password\""), "{log}");
     assert!(
         log.contains("site=\"demo\" user=\"carol\" client=\"127.0.0.1\" reason=\"inactive\""),
@@ -267,7 +201,7 @@ fn client_identity_headers_are_never_believed() {
             ("X-Forwarded-For", "203.0.113.9"),
         ],
     );
-    let log = daemon.log_with("reason=\"wrong-password\"");
+    let log = daemon.process.log_with("reason=\"wrong-password\"");
     assert!(
         log.contains("client=\"127.0.0.1\" reason=\"wrong-password\""),
         "{log}"
@@ -288,7 +222,7 @@ fn trusted_proxies_name_the_client_and_forwarded_request() {
             ("X-Forwarded-Host", "files.example"),
         ],
     );
-    let log = daemon.log_with("reason=\"wrong-password\"");
+    let log = daemon.process.log_with("reason=\"wrong-password\"");
     assert!(
         log.contains("client=\"203.0.113.9\" reason=\"wrong-password\""),
         "{log}"
@@ -436,7 +370,7 @@ fn unix_socket_listener() {
         (second.status, second.header("x-django-user")),
         (200, Some("alice"))
     );
-    let log = daemon.log_with("reason=\"wrong-password\"");
+    let log = daemon.process.log_with("reason=\"wrong-password\"");
     assert!(
         log.contains("client=\"198.51.100.4\" reason=\"wrong-password\""),
         "{log}"

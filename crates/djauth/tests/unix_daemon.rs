@@ -1,71 +1,50 @@
 //! The real `djauth serve --unix` binary, driven over its Unix socket with
 //! djauth-proto's client, the way mod_djauth drives it.
 
+mod harness;
+
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use djauth_proto::{Client, Reply, Request, Timeouts};
+use harness::{ScratchDir, demo_database};
 use zeroize::Zeroizing;
 
 /// A daemon on a copy of the demo database; killed on drop.
 struct Daemon {
-    child: Child,
+    process: harness::Daemon,
     socket: PathBuf,
-    dir: PathBuf,
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn scratch_dir() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "djauth-unix-test-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch_dir() -> ScratchDir {
+    ScratchDir::new("djauth-unix-test")
 }
 
 impl Daemon {
-    fn start_in(dir: PathBuf) -> Daemon {
-        let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
-        let db = dir.join("db.sqlite3");
-        std::fs::copy(&demo, &db).unwrap();
-        let socket = dir.join("djauth.sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_djauth"))
-            .args(["serve", "--database"])
-            .arg(format!("sqlite://{}", db.display()))
-            .arg("--unix")
-            .arg(&socket)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut daemon = Daemon { child, socket, dir };
+    fn start_in(dir: ScratchDir) -> Daemon {
+        let db = demo_database(dir.path());
+        let database = format!("sqlite://{}", db.display());
+        let socket = dir.path().join("djauth.sock");
+        let args = [
+            OsStr::new("serve"),
+            OsStr::new("--database"),
+            OsStr::new(&database),
+            OsStr::new("--unix"),
+            socket.as_os_str(),
+        ];
+        let mut process = harness::Daemon::spawn(dir, &args, &[]);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while UnixStream::connect(&daemon.socket).is_err() {
-            assert!(
-                daemon.child.try_wait().unwrap().is_none(),
-                "djauth exited at start"
-            );
+        while UnixStream::connect(&socket).is_err() {
+            assert!(!process.exited(), "djauth exited at start");
             assert!(Instant::now() < deadline, "djauth did not listen");
             std::thread::sleep(Duration::from_millis(20));
         }
-        daemon
+        Daemon { process, socket }
     }
 
     fn start() -> Daemon {
@@ -203,17 +182,17 @@ fn garbage_gets_an_error_and_a_close_and_the_daemon_goes_on() {
 fn socket_mode_stale_file_and_cleanup() {
     let dir = scratch_dir();
     // A stale socket from a crashed daemon is replaced.
-    let stale = dir.join("djauth.sock");
+    let stale = dir.path().join("djauth.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
     let daemon = Daemon::start_in(dir);
     let meta = std::fs::metadata(&daemon.socket).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o660);
     // A second daemon on the same live socket refuses to start.
-    let second = Command::new(env!("CARGO_BIN_EXE_djauth"))
+    let second = harness::djauth()
         .args(["serve", "--database"])
         .arg(format!(
             "sqlite://{}",
-            daemon.dir.join("db.sqlite3").display()
+            daemon.process.dir().join("db.sqlite3").display()
         ))
         .arg("--unix")
         .arg(&daemon.socket)
@@ -224,7 +203,7 @@ fn socket_mode_stale_file_and_cleanup() {
     assert!(String::from_utf8_lossy(&second.stderr).contains("another process"));
     // SIGTERM removes the socket file.
     let socket = daemon.socket.clone();
-    let pid = daemon.child.id();
+    let pid = daemon.process.pid();
     assert!(
         Command::new("kill")
             .arg(pid.to_string())
