@@ -1,7 +1,7 @@
 """The HTTP contract Traefik's forwardAuth and Caddy's forward_auth use,
 checked directly against djauth with the addresses, URIs and header lists
-of examples/traefik/dynamic.yml and examples/caddy/Caddyfile (Traefik and
-Caddy are not Debian packages, so the proxies themselves are not run).
+of examples/traefik/dynamic.yml and examples/caddy/Caddyfile (Traefik is
+not a Debian package, so it is not run; Caddy is, and test_caddy.py runs it).
 
 Both send the check as GET with the client's headers (Authorization
 included) plus X-Forwarded-Method/-Uri/-Host/-Proto/-For; on 2xx they copy

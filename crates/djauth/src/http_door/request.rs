@@ -42,7 +42,9 @@ pub fn target<'a>(
             "require" => &mut require,
             other => {
                 return Err(format!(
-                    "unknown query parameter {other:?}: only site and require are understood"
+                    "unknown query parameter {other:?}: only site and require are understood \
+                     (a proxy that passes the client's query string on, as Caddy's forward_auth \
+                     does when its uri has no query, must be given one: see examples/caddy)"
                 ));
             }
         };
