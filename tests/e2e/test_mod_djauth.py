@@ -10,11 +10,14 @@ or authorization is 401, a failure of djauth itself is 500.
 
 import base64
 import hashlib
+import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,7 @@ from conftest import (
     Client,
     Djauth,
     apache_binary,
+    basic,
     fill,
 )
 from support.djauth import djauth_binary, mod_djauth_so as module_so
@@ -377,3 +381,52 @@ def test_graceful_restart_reloads_the_module(web, mod_apache):
     assert mod_apache.proc.poll() is None
     assert web.get("/dj-agents/", "bob", "bob-pw").status == 401
     assert "exit signal" not in Path(mod_apache.log).read_text(errors="replace")
+
+
+# --- C21: brute force is visible to fail2ban's stock Apache filter ---------------
+
+
+def get_from(ip, port, path, authorization):
+    """One GET from a given loopback address (all of 127.0.0.0/8 is local)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(ip, 0))
+    try:
+        conn.request("GET", path, headers={"Authorization": authorization})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def test_c21_failures_are_apache_auth_failures_that_fail2ban_counts(mod_apache):
+    """50 wrong passwords for alice from one address, then the right one; one
+    wrong password from each of 50 addresses; an unknown user. mod_djauth
+    answers DENIED / USER_NOT_FOUND, so mod_auth_basic writes its own
+    AH01617 / AH01618 lines with the client address, and Debian's stock
+    fail2ban filter apache-auth counts every attempt per address."""
+    port = mod_apache.port
+    statuses = [get_from("127.0.0.2", port, "/dj-private/", basic("alice", f"guess-{i}")) for i in range(50)]
+    assert statuses == [401] * 50
+    # No lockout in djauth itself (fail2ban's job): the right password still works.
+    assert get_from("127.0.0.2", port, "/dj-private/", basic("alice", "alice-pw")) == 200
+    many = [f"127.0.0.{10 + i}" for i in range(50)]
+    assert [get_from(ip, port, "/dj-private/", basic("alice", "guess")) for ip in many] == [401] * 50
+    assert get_from("127.0.0.3", port, "/dj-private/", basic("nobody-here", "x")) == 401
+    log = wait_for_log(mod_apache.log, "nobody-here")
+    assert log.count("[client 127.0.0.2:") == 50
+    assert re.search(r"AH01617: user alice: authentication failure for \"/dj-private/\": Password Mismatch", log)
+    assert re.search(r"\[client 127\.0\.0\.3:\d+\] AH01618: user nobody-here not found", log)
+    regex = shutil.which("fail2ban-regex")
+    if regex is None:
+        pytest.fail("fail2ban-regex not found: install the Debian package fail2ban (scripts/test does)", pytrace=False)
+    out = subprocess.run(
+        [regex, "--out", "ip", str(mod_apache.log), "/etc/fail2ban/filter.d/apache-auth.conf"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    counts = Counter(out.stdout.split())
+    assert counts["127.0.0.2"] == 50
+    assert all(counts[ip] == 1 for ip in many), {ip: counts[ip] for ip in many}
+    assert counts["127.0.0.3"] == 1
