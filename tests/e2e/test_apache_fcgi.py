@@ -8,9 +8,12 @@ authentication: 401, like every other refusal. A failure of djauth itself
 """
 
 import base64
+import re
 import shutil
 import sqlite3
 import statistics
+import time
+from pathlib import Path
 
 import pytest
 
@@ -304,3 +307,18 @@ def test_unreadable_database_gives_500_not_401(client, djauth, workdir):
         djauth.stop()
         djauth.start(db=original)
     assert client.get("/private/", "frank", "frank-pw").status == 200
+
+
+def test_c21_refusals_are_apache_auth_failures_for_fail2ban(client, apache):
+    """Through mod_authnz_fcgi too, a refusal is Apache's own authentication
+    failure (AH01617, client address and typed user), which Debian's stock
+    fail2ban filter apache-auth matches; see test_mod_djauth.py for the counts."""
+    assert client.get("/private/", "alice", "c21-guess").status == 401
+    assert client.get("/private/", "c21-nobody", "x").status == 401
+    deadline = time.monotonic() + 5
+    log = ""
+    while "c21-nobody" not in log and time.monotonic() < deadline:
+        log = Path(apache.log).read_text(errors="replace")
+        time.sleep(0.05)
+    assert re.search(r"\[client 127\.0\.0\.1:\d+\] AH01617: user alice: authentication failure for \"/private/\": Password Mismatch", log)
+    assert re.search(r"\[client 127\.0\.0\.1:\d+\] AH01617: user c21-nobody: authentication failure", log)
