@@ -2,6 +2,7 @@
 parsed after a known sequence of checks made through the real nginx."""
 
 import re
+import sqlite3
 
 from conftest import basic
 
@@ -116,6 +117,23 @@ def test_unreachable_database_is_not_ready_and_counted(djauth, workdir):
         samples = scrape(djauth)
         assert value(samples, "djauth_database_errors_total", site="mysite") == 2
         assert value(samples, "djauth_decisions_total", door="http", site="mysite", result="error") == 1
+    finally:
+        db.unlink()
+        saved.rename(db)
+    assert djauth.get("/readyz").status == 200
+
+
+def test_a_database_without_django_tables_is_not_ready(djauth, workdir):
+    """/readyz asks the user table itself: an SQLite file that opens but is
+    not (or no longer) the Django database is not ready, although a bare
+    `SELECT 1` would succeed."""
+    db = djauth.db
+    saved = workdir / "db.sqlite3.saved-empty"
+    db.rename(saved)
+    sqlite3.connect(db).execute("CREATE TABLE unrelated (x INTEGER)").connection.commit()
+    try:
+        assert djauth.get("/readyz").status == 503
+        assert djauth.get("/auth", [("Authorization", basic("alice", "alice-pw"))]).status == 500
     finally:
         db.unlink()
         saved.rename(db)

@@ -205,9 +205,12 @@ impl Store {
         }
     }
 
-    /// Runs a trivial query: is the database reachable right now?
+    /// Is the database reachable, readable, and still Django's? Runs the
+    /// real user query for a username no user can have (the empty one), so
+    /// a missing or locked user table is a failure too, not only a dead
+    /// server.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.retrying(|pool| pool.probe("SELECT 1")).await
+        self.find_user("").await.map(drop)
     }
 
     /// Runs a read; if the connection broke under it, once more on a fresh one.

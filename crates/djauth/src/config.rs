@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use djauth_hashers::{Algorithm, DjangoDefaults, HasherConfig};
 use djauth_policy::{CacheConfig, RequirementSet};
@@ -48,6 +49,8 @@ pub struct UnixConfig {
     pub mode: Option<String>,
     /// Group owning the socket (Apache's group, e.g. `www-data`).
     pub group: Option<String>,
+    /// Seconds a connection may wait idle for its next request (default 30).
+    pub idle_timeout: Option<f64>,
 }
 
 /// A validated Unix socket.
@@ -59,10 +62,15 @@ pub struct UnixSettings {
     pub mode: u32,
     /// Owning group, if not the daemon's.
     pub group: Option<String>,
+    /// How long a connection may wait idle for its next request.
+    pub idle_timeout: Duration,
 }
 
 /// Default permissions of the socket: owner and group may connect.
 pub const DEFAULT_UNIX_MODE: u32 = 0o660;
+
+/// Default idle time of a Unix-socket connection before djauth closes it.
+pub const DEFAULT_UNIX_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl UnixConfig {
     /// Checks the path and the mode.
@@ -87,10 +95,22 @@ impl UnixConfig {
         if matches!(&self.group, Some(g) if g.is_empty()) {
             return Err(ConfigError("unix socket group is empty".into()));
         }
+        let idle_timeout = match self.idle_timeout {
+            None => DEFAULT_UNIX_IDLE_TIMEOUT,
+            Some(seconds) => Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|d| *d >= Duration::from_millis(100) && d.as_secs() <= 3600)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "unix idle_timeout {seconds} is not between 0.1 and 3600 seconds"
+                    ))
+                })?,
+        };
         Ok(UnixSettings {
             path: self.path,
             mode,
             group: self.group,
+            idle_timeout,
         })
     }
 }

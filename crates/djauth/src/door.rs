@@ -38,7 +38,8 @@ pub fn log_outcome(
     let client = LoggedName(client.as_bytes());
     let counted = match result {
         Ok(Decision::Granted(identity)) => {
-            tracing::debug!(door, site = site.name(), user = %identity.username, %client, "granted");
+            let stored = LoggedName(identity.username.as_bytes());
+            tracing::debug!(door, site = site.name(), user = %stored, %client, "granted");
             "granted"
         }
         Ok(Decision::NotFound) => {

@@ -86,6 +86,7 @@ pub fn settings_for(
                 path: path.to_path_buf(),
                 mode: None,
                 group: None,
+                idle_timeout: None,
             }),
             http: http.iter().cloned().map(HttpConfig::at).collect(),
         }
@@ -184,7 +185,7 @@ fn start_unix(
         group = settings.group.as_deref().unwrap_or("(the daemon's)"),
         "mod_djauth socket listening"
     );
-    let door = Arc::new(UnixDoor::new(sites));
+    let door = Arc::new(UnixDoor::new(sites, settings.idle_timeout));
     Ok(tokio::spawn(door.run(listener)))
 }
 

@@ -35,6 +35,7 @@ const MAX_CONNECTIONS: usize = 1024;
 /// The Unix-socket listener and the sites it answers for.
 pub struct UnixDoor {
     sites: Arc<Vec<Site>>,
+    idle_timeout: Duration,
 }
 
 /// Binds the socket: a stale socket file is replaced, a live one (another
@@ -103,9 +104,13 @@ fn group_id(group: &str) -> Result<u32, ConfigError> {
 }
 
 impl UnixDoor {
-    /// A front door over the configured sites.
-    pub fn new(sites: Arc<Vec<Site>>) -> UnixDoor {
-        UnixDoor { sites }
+    /// A front door over the configured sites; connections idle for
+    /// `idle_timeout` are closed (mod_djauth reconnects by itself).
+    pub fn new(sites: Arc<Vec<Site>>, idle_timeout: Duration) -> UnixDoor {
+        UnixDoor {
+            sites,
+            idle_timeout,
+        }
     }
 
     /// Accepts connections until the task is dropped.
@@ -145,12 +150,14 @@ impl UnixDoor {
         };
         loop {
             // An idle persistent connection may wait for its next request
-            // as long as the module likes; a started one may not dawdle.
+            // up to the idle timeout (so idle connections cannot hold every
+            // slot for ever); a started request may not dawdle.
             let mut header = [0u8; HEADER_LEN];
-            match stream.read_u8().await {
-                Ok(first) => header[0] = first,
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-                Err(e) => return Err(e.to_string()),
+            match tokio::time::timeout(self.idle_timeout, stream.read_u8()).await {
+                Ok(Ok(first)) => header[0] = first,
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Ok(Err(e)) => return Err(e.to_string()),
+                Err(_) => return Err("idle for too long; closing".into()),
             }
             let deadline = tokio::time::Instant::now() + REQUEST_DEADLINE;
             let payload = tokio::time::timeout_at(deadline, async {

@@ -37,7 +37,11 @@ impl Daemon {
             OsStr::new("--unix"),
             socket.as_os_str(),
         ];
-        let mut process = harness::Daemon::spawn(dir, &args, &[]);
+        Daemon::listening(harness::Daemon::spawn(dir, &args, &[]), socket)
+    }
+
+    /// Waits until `process` accepts connections on `socket`.
+    fn listening(mut process: harness::Daemon, socket: PathBuf) -> Daemon {
         let deadline = Instant::now() + Duration::from_secs(30);
         while UnixStream::connect(&socket).is_err() {
             assert!(!process.exited(), "djauth exited at start");
@@ -221,4 +225,38 @@ fn socket_mode_stale_file_and_cleanup() {
 
 fn is_socket(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
+}
+
+#[test]
+fn idle_connections_are_closed_and_the_client_reconnects() {
+    let dir = scratch_dir();
+    let db = demo_database(dir.path());
+    let socket = dir.path().join("djauth.sock");
+    let listeners = format!(
+        "[unix]\npath = \"{}\"\nidle_timeout = 0.5\n",
+        socket.display()
+    );
+    let daemon = Daemon::listening(
+        harness::Daemon::serve_config(dir, &db, &listeners, &[]),
+        socket,
+    );
+    // A connection that never asks anything is closed after the idle time,
+    // so idle connections cannot hold every slot.
+    let mut idle = UnixStream::connect(&daemon.socket).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut byte = [0u8; 1];
+    assert_eq!(idle.read(&mut byte).unwrap(), 0, "closed without a byte");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(400) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    // mod_djauth's client keeps connections; one closed while idle is
+    // replaced on the next call.
+    let client = Client::new();
+    assert_eq!(daemon.ask(&client, &Request::Ping), Reply::Pong);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(daemon.ask(&client, &Request::Ping), Reply::Pong);
 }

@@ -131,7 +131,10 @@ pub enum Peer {
 
 /// The client address for logs: the peer itself, or, when the peer is a
 /// trusted proxy, the nearest address in `X-Forwarded-For` that is not
-/// itself a trusted proxy. An unreadable header leaves the peer's address.
+/// itself a trusted proxy, reading from the right (the entries trusted
+/// proxies appended) and ignoring whatever the client wrote further left.
+/// An entry that is not an address before an untrusted one is found leaves
+/// the peer's address.
 pub fn client_address(headers: &HeaderMap, peer: Peer, trusted: &TrustedProxies) -> String {
     let (own, believed) = match peer {
         Peer::Ip(ip) => (canonical(ip).to_string(), trusted.trusts(ip)),
@@ -140,22 +143,33 @@ pub fn client_address(headers: &HeaderMap, peer: Peer, trusted: &TrustedProxies)
     if !believed {
         return own;
     }
-    let mut hops = Vec::new();
-    for value in headers.get_all("x-forwarded-for") {
-        let Ok(text) = value.to_str() else {
-            return own;
-        };
-        for hop in text.split(',') {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(ip) => hops.push(canonical(ip)),
-                Err(_) => return own,
+    let mut leftmost = None;
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        for hop in value.as_bytes().rsplit(|&b| b == b',') {
+            let Some(ip) = std::str::from_utf8(hop)
+                .ok()
+                .and_then(|h| hop_address(h.trim()))
+            else {
+                return own;
+            };
+            if !trusted.trusts(ip) {
+                return ip.to_string();
             }
+            leftmost = Some(ip);
         }
     }
-    let nearest_untrusted = hops.iter().rev().find(|ip| !trusted.trusts(**ip));
-    nearest_untrusted
-        .or(hops.first())
-        .map_or(own, ToString::to_string)
+    // Every hop is a trusted proxy: the first of them asked.
+    leftmost.map_or(own, |ip| ip.to_string())
+}
+
+/// One `X-Forwarded-For` entry as an address: `203.0.113.9`, `2001:db8::1`,
+/// or with a port, `203.0.113.9:4711` or `[2001:db8::1]:4711`.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+        .map(canonical)
 }
 
 /// The original request as the proxy reports it (nginx: `X-Original-*`;
@@ -245,11 +259,37 @@ mod tests {
             client_address(&chain, Peer::Ip(local), &trusted),
             "198.51.100.7"
         );
-        let garbage = headers(&[("x-forwarded-for", b"198.51.100.7, evil")]);
-        assert_eq!(
-            client_address(&garbage, Peer::Ip(local), &trusted),
-            "127.0.0.1"
-        );
+        // What the client wrote to the left of the nearest untrusted hop
+        // cannot hide it (case C21: fail2ban must see the real address).
+        for junk in [
+            b"evil, 203.0.113.9".as_slice(),
+            b"1.2.3.4:99999, 203.0.113.9",
+            b"\xff, 203.0.113.9",
+            b"unknown, 198.51.100.1, 203.0.113.9, 10.0.0.5",
+        ] {
+            let chain = headers(&[("x-forwarded-for", junk)]);
+            assert_eq!(
+                client_address(&chain, Peer::Ip(local), &trusted),
+                "203.0.113.9",
+                "{junk:?}"
+            );
+        }
+        // Ports and brackets are read; junk where a proxy should have
+        // written the address leaves the peer.
+        for (value, want) in [
+            (b"203.0.113.9:4711".as_slice(), "203.0.113.9"),
+            (b"[2001:db8::1]:4711", "2001:db8::1"),
+            (b"[2001:db8::1]", "2001:db8::1"),
+            (b"198.51.100.7, evil", "127.0.0.1"),
+            (b"10.0.0.1, 10.0.0.2", "10.0.0.1"),
+        ] {
+            let chain = headers(&[("x-forwarded-for", value)]);
+            assert_eq!(
+                client_address(&chain, Peer::Ip(local), &trusted),
+                want,
+                "{value:?}"
+            );
+        }
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
         assert_eq!(
             client_address(&HeaderMap::new(), Peer::Ip(mapped), &trusted),

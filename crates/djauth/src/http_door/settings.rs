@@ -156,6 +156,8 @@ impl HttpConfig {
                     path: PathBuf::from(path),
                     mode: self.mode.clone(),
                     group: self.group.clone(),
+                    // The HTTP door has its own keep-alive limits.
+                    idle_timeout: None,
                 }
                 .validate()
                 .map_err(|e| context(e.0))?,
