@@ -177,7 +177,7 @@ class Nginx:
             + "    include djauth.conf;\n"
             "    # The application: echoes what the proxy handed it.\n"
             f"    server {{\n        listen 127.0.0.1:{self.app_port};\n"
-            '        location / { return 200 "app user=[$http_x_django_user] groups=[$http_x_django_groups] uri=$request_uri\\n"; }\n'
+            '        location / { return 200 "app user=[$http_x_django_user] groups=[$http_x_django_groups] uri=$request_uri id=[$http_x_django_user_id] auth=[$http_authorization]\\n"; }\n'
             "    }\n"
             "}\n"
         )

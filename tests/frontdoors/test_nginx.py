@@ -24,7 +24,8 @@ def test_c23_wrong_password_gets_the_challenge(nginx):
 def test_username_and_groups_reach_the_upstream(nginx):
     reply = nginx.get("/private/page?x=1", [("Authorization", basic("alice", "alice-pw"))])
     assert reply.status == 200
-    assert reply.body == b"app user=[alice] groups=[secret-agents] uri=/private/page?x=1\n"
+    # The user id reaches it too, and the password does not.
+    assert reply.body == b"app user=[alice] groups=[secret-agents] uri=/private/page?x=1 id=[1] auth=[]\n"
 
 
 def test_identity_headers_from_the_client_are_overwritten(nginx):
@@ -33,11 +34,13 @@ def test_identity_headers_from_the_client_are_overwritten(nginx):
         [
             ("Authorization", basic("bob", "bob-pw")),
             ("X-Django-User", "frank"),
+            ("X-Django-User-Id", "7"),
             ("X-Django-Groups", "staff-team"),
         ],
     )
     assert reply.status == 200
     assert reply.body.startswith(b"app user=[bob] groups=[] ")
+    assert reply.body.endswith(b" id=[2] auth=[]\n")
 
 
 def test_non_ascii_user_reaches_the_upstream_as_utf8(nginx):
