@@ -57,6 +57,28 @@ pub fn demo_database(dir: &Path) -> PathBuf {
     db
 }
 
+/// Writes `dir/djauth.toml`: two KDF workers, the site `demo` on the SQLite
+/// database `db`, then `listeners` (TOML tables such as `[[fastcgi]]`) as
+/// given; returns its path.
+pub fn demo_config(dir: &ScratchDir, db: &Path, listeners: &str) -> PathBuf {
+    let config = format!(
+        "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n{listeners}",
+        db.display()
+    );
+    let path = dir.path().join("djauth.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// The arguments of `djauth serve --config path`.
+pub fn serve_args(path: &Path) -> [&OsStr; 3] {
+    [
+        OsStr::new("serve"),
+        OsStr::new("--config"),
+        path.as_os_str(),
+    ]
+}
+
 /// The `djauth` binary under test.
 pub fn djauth() -> Command {
     Command::new(env!("CARGO_BIN_EXE_djauth"))
@@ -91,15 +113,36 @@ impl Daemon {
     /// Starts `djauth args…` with `env` added to the environment, stdin and
     /// stdout null; owns `dir` from now on.
     pub fn spawn(dir: ScratchDir, args: &[&OsStr], env: &[(&str, &str)]) -> Daemon {
-        let mut child = djauth()
+        Daemon::start(dir, args, env, false)
+    }
+
+    /// Like [`Daemon::spawn`], but stderr is announced as systemd's journal:
+    /// `JOURNAL_STREAM` names the device and inode of the stderr pipe, as
+    /// systemd does for `StandardError=journal`.
+    pub fn spawn_under_journal(dir: ScratchDir, args: &[&OsStr]) -> Daemon {
+        Daemon::start(dir, args, &[], true)
+    }
+
+    fn start(dir: ScratchDir, args: &[&OsStr], env: &[(&str, &str)], journal: bool) -> Daemon {
+        let (stderr, writer) = std::io::pipe().unwrap();
+        let mut command = djauth();
+        if journal {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::fs::MetadataExt;
+            let pipe = std::fs::metadata(format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+            command.env("JOURNAL_STREAM", format!("{}:{}", pipe.dev(), pipe.ino()));
+        }
+        let child = command
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(writer)
             .spawn()
             .unwrap();
-        let stderr = child.stderr.take().unwrap();
+        // The command holds the pipe's write end until it is dropped; the
+        // reader below sees the end of the log only once the child's copy closes.
+        drop(command);
         let log = Arc::new(Log::default());
         let sink = log.clone();
         std::thread::spawn(move || {
@@ -115,30 +158,16 @@ impl Daemon {
         Daemon { child, log, dir }
     }
 
-    /// `djauth serve --config dir/djauth.toml`, the configuration being two
-    /// KDF workers, the site `demo` on the SQLite database `db`, then
-    /// `listeners` (TOML tables such as `[[fastcgi]]`) as given.
+    /// `djauth serve --config dir/djauth.toml`, the configuration being
+    /// [`demo_config`]'s.
     pub fn serve_config(
         dir: ScratchDir,
         db: &Path,
         listeners: &str,
         env: &[(&str, &str)],
     ) -> Daemon {
-        let config = format!(
-            "kdf_workers = 2\n[sites.demo]\ndatabase = \"sqlite://{}\"\n{listeners}",
-            db.display()
-        );
-        let path = dir.path().join("djauth.toml");
-        std::fs::write(&path, config).unwrap();
-        Daemon::spawn(
-            dir,
-            &[
-                OsStr::new("serve"),
-                OsStr::new("--config"),
-                path.as_os_str(),
-            ],
-            env,
-        )
+        let path = demo_config(&dir, db, listeners);
+        Daemon::spawn(dir, &serve_args(&path), env)
     }
 
     /// The daemon's scratch directory.
