@@ -173,16 +173,32 @@ async fn within_a_freshness_window_changes_apply_once_it_has_passed() {
     };
     let (site, db) = site("window", config).await;
     let agents: RequirementSet = "group:secret-agents".parse().unwrap();
-    assert!(granted(
-        &site
-            .authenticate(b"alice", b"alice-pw", &agents)
+    // Every credential is verified and cached first.
+    let grants = [
+        (&b"alice"[..], &b"alice-pw"[..], &agents),
+        (b"bob", b"bob-pw", &valid_user()),
+        (b"erin", b"erin-pw", &valid_user()),
+    ];
+    for (user, password, requirement) in grants {
+        let decision = site
+            .authenticate(user, password, requirement)
             .await
-            .unwrap()
-    ));
+            .unwrap();
+        assert!(granted(&decision), "{decision:?}");
+    }
+    let runs = site.kdf().runs();
+    // What Django's admin would do: a group removed, an account
+    // deactivated, a password changed (erin now has frank's hash).
     execute(&db.0, "DELETE FROM auth_user_groups WHERE user_id = 1").await;
     execute(
         &db.0,
         "UPDATE auth_user SET is_active = 0 WHERE username = 'bob'",
+    )
+    .await;
+    execute(
+        &db.0,
+        "UPDATE auth_user SET password = (SELECT password FROM auth_user WHERE username = 'frank') \
+         WHERE username = 'erin'",
     )
     .await;
     tokio::time::sleep(window + Duration::from_millis(200)).await;
@@ -198,6 +214,22 @@ async fn within_a_freshness_window_changes_apply_once_it_has_passed() {
             .unwrap(),
         Decision::Denied(Denial::Inactive)
     );
+    assert_eq!(
+        site.authenticate(b"erin", b"erin-pw", &valid_user())
+            .await
+            .unwrap(),
+        Decision::Denied(Denial::WrongPassword)
+    );
+    assert!(granted(
+        &site
+            .authenticate(b"erin", b"frank-pw", &valid_user())
+            .await
+            .unwrap()
+    ));
+    // alice's remembered verification still matched her unchanged hash;
+    // bob's refusal cost the equal-cost dummy hash; erin's old password and
+    // then her new one needed one hash each.
+    assert_eq!(site.kdf().runs(), runs + 3);
 }
 
 fn fresh_for(decision: &Decision) -> Duration {

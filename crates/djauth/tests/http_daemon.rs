@@ -376,3 +376,38 @@ fn unix_socket_listener() {
         "{log}"
     );
 }
+
+#[test]
+fn fifty_concurrent_requests_with_new_credentials_run_one_hash() {
+    // Case C17 through the whole daemon: erin's credentials are new to it;
+    // 50 requests in flight at once share one PBKDF2 run (1M iterations),
+    // counted by the daemon's own KDF histogram.
+    const ERIN: &str = "Basic ZXJpbjplcmluLXB3"; // erin:erin-pw
+    let daemon = Daemon::start("");
+    let barrier = std::sync::Barrier::new(50);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..50)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut stream = daemon.connect();
+                    barrier.wait();
+                    send(&mut stream, "/auth", &[("Authorization", ERIN)]);
+                    read_reply(&mut BufReader::new(stream)).status
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, vec![200; 50]);
+    let metrics = daemon.get("/metrics", &[]);
+    for line in [
+        "djauth_kdf_seconds_count{algorithm=\"pbkdf2_sha256\"} 1",
+        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"granted\"} 50",
+    ] {
+        assert!(
+            metrics.body.lines().any(|l| l == line),
+            "{line} missing from\n{}",
+            metrics.body
+        );
+    }
+}
