@@ -99,3 +99,28 @@ def test_djauth_stopped_means_500_never_401_or_200(nginx, djauth):
             break
         time.sleep(0.1)
     assert reply.status == 200
+
+
+def test_unreadable_database_means_500_through_nginx(nginx, djauth, workdir):
+    """C23: a database failure reaches the client as nginx's 500, never as
+    401 (a re-prompt that fail2ban would count) nor as the page. Only a
+    request without credentials still gets the login prompt: djauth reads
+    no database to ask for a password (README, nginx step 4)."""
+    db = djauth.db
+    saved = workdir / "db.sqlite3.saved-nginx"
+    db.rename(saved)
+    db.write_bytes(b"this is not a database" * 100)
+    try:
+        # Wrong passwords and unknown users are never remembered: each needs the database.
+        for user, password in [("alice", "not-her-password"), ("nobody-here", "x")]:
+            reply = nginx.get("/private/", [("Authorization", basic(user, password))])
+            assert reply.status == 500, (user, reply.status)
+            assert reply.header("WWW-Authenticate") is None
+            assert b"app user" not in reply.body
+        prompt = nginx.get("/private/")
+        assert prompt.status == 401
+        assert prompt.all("WWW-Authenticate") == [CHALLENGE]
+    finally:
+        db.unlink()
+        saved.rename(db)
+    assert nginx.get("/private/", [("Authorization", basic("alice", "alice-pw"))]).status == 200
