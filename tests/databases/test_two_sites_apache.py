@@ -15,15 +15,13 @@ answered); `carol` is inactive on the blog and active in the shop with the
 same password; `tom` is a shop user outside `customers`.
 """
 
-import shutil
-
 import pytest
 
 from conftest import REPO
-from e2e.conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, Apache, Client, apache_binary, fill
+from e2e.conftest import Client
 from support import fcgi
-from support.djauth import Djauth
-from support.procs import free_port
+from support.apache import private_apache, write_pages
+from support.djauth import Djauth, demo_db_copy
 
 TWO_SITES_CONF = REPO / "examples" / "apache" / "djauth-two-sites.conf"
 
@@ -46,8 +44,7 @@ def header(resp, name):
 @pytest.fixture(scope="module")
 def two_sites(workdir, django_database):
     """(HTTP client, djauth) with Apache serving examples/apache/djauth-two-sites.conf."""
-    blog = workdir / "blog.sqlite3"
-    shutil.copyfile(DEMO_DB, blog)
+    blog = demo_db_copy(workdir / "blog.sqlite3")
     shop = django_database("postgres", "shop", {"groups": ["customers"], "users": SHOP_USERS})
     assert shop.ids["alice"] != BLOG_IDS["alice"]
 
@@ -55,28 +52,17 @@ def two_sites(workdir, django_database):
     daemon.start()
     apache = None
     try:
-        root = workdir / "apache-two-sites"
-        root.mkdir()
-        root.chmod(0o755)
         docs = workdir / "htdocs-two-sites"
-        for sub in ["", "blog", "shop"]:
-            (docs / sub).mkdir(parents=True, exist_ok=True)
-            (docs / sub).chmod(0o755)
-            (docs / sub / "index.html").write_text(f"page:/{sub + '/' if sub else ''}\n")
-            (docs / sub / "index.html").chmod(0o644)
-        port = free_port()
-        conf = root / "httpd.conf"
-        conf.write_text(fill(PRIVATE_HTTPD_CONF.read_text(), {
-            "SERVER_ROOT": root,
-            "HTTP_PORT": port,
-            "MODULES": APACHE_MODULES,
-            "DOC_ROOT": docs,
-            "DJAUTH_PORT": daemon.port,
-            "EXAMPLE_CONF": TWO_SITES_CONF,
-        }))
-        apache = Apache(apache_binary(), root, conf, port, root / "error.log")
+        write_pages(docs, ["", "blog", "shop"], slash=True)
+        apache = private_apache(
+            workdir / "apache-two-sites",
+            docs,
+            title="apache (two sites)",
+            DJAUTH_PORT=daemon.port,
+            EXAMPLE_CONF=TWO_SITES_CONF,
+        )
         apache.start()
-        yield Client(port), daemon, shop
+        yield Client(apache.port), daemon, shop
     finally:
         if apache is not None:
             apache.stop()

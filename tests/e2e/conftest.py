@@ -14,52 +14,34 @@ they never skip it.
 import base64
 import hashlib
 import http.client
-import os
-import re
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from support.djauth import djauth_binary
-from support.procs import free_port, port_open, stop_pid, tail
+from support.apache import private_apache, write_pages
+from support.djauth import DjauthProcess, demo_db_copy, unix_table
+from support.procs import free_port
 from support.scratch import scratch_dir, watch_log
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO_DB = REPO / "examples" / "demo" / "db.sqlite3"
-EXAMPLE_CONF = REPO / "examples" / "apache" / "djauth-fcgi.conf"
-PRIVATE_HTTPD_CONF = REPO / "examples" / "apache" / "private-httpd.conf.in"
 TEST_LOCATIONS_CONF = Path(__file__).resolve().parent / "test-locations.conf.in"
-APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
 
-
-def apache_binary():
-    path = Path(os.environ.get("APACHE2", "/usr/sbin/apache2"))
-    if not os.access(path, os.X_OK) or not (APACHE_MODULES / "mod_authnz_fcgi.so").exists():
-        pytest.fail(
-            f"Apache 2.4 with mod_authnz_fcgi not found ({path}, {APACHE_MODULES}): "
-            "install the Debian package apache2 (scripts/test does)",
-            pytrace=False,
-        )
-    return path
-
-
-class Djauth:
+class Djauth(DjauthProcess):
     """`djauth serve --config FILE`: the demo database as site "demo", two listeners.
 
     `port` serves any requirement (DJANGO_REQUIRE from the Apache location,
     else valid-user), like `djauth serve --database URL --fastcgi ADDR`;
     `agents_port` has the requirement `group:secret-agents` fixed in the config.
+    With `socket`, a [unix] listener there too. `start(db=...)` restarts on
+    another database.
     """
 
-    def __init__(self, binary, db, workdir, log):
-        self.binary, self.db, self.workdir, self.log = binary, Path(db), Path(workdir), Path(log)
+    def __init__(self, db, workdir, log, name="djauth", socket=None):
+        self.db, self.workdir = Path(db), Path(workdir)
         self.port, self.agents_port = free_port(), free_port()
-        self.config = self.workdir / "djauth.toml"
-        self.proc = None
+        self.socket = socket
+        super().__init__(self.workdir / f"{name}.toml", log, [self.port, self.agents_port], [socket] if socket else [])
 
     def write_config(self):
         self.config.write_text(
@@ -71,6 +53,7 @@ class Djauth:
             "\n[[fastcgi]]\n"
             f'listen = "127.0.0.1:{self.agents_port}"\n'
             'require = "group:secret-agents"\n'
+            + ("\n" + unix_table(self.socket) if self.socket else "")
         )
 
     def start(self, db=None, timeout=30):
@@ -79,69 +62,7 @@ class Djauth:
         self.write_config()
         with open(self.log, "ab") as log:
             log.write(f"--- starting djauth on ports {self.port}, {self.agents_port} with {self.db}\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(
-                [str(self.binary), "serve", "--config", str(self.config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"djauth exited with {self.proc.returncode} at start:\n{tail(self.log)}", pytrace=False)
-            if port_open(self.port) and port_open(self.agents_port):
-                return
-            time.sleep(0.05)
-        pytest.fail(f"djauth did not listen within {timeout}s:\n{tail(self.log)}", pytrace=False)
-
-    def stop(self):
-        stop_pid(self.proc)
-        deadline = time.monotonic() + 10
-        while (port_open(self.port) or port_open(self.agents_port)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
-class Apache:
-    """A private Apache 2.4 (own ServerRoot, loopback port) in the foreground."""
-
-    def __init__(self, binary, root, conf, port, log):
-        self.binary, self.root, self.conf, self.port, self.log = binary, root, conf, port, log
-        self.proc = None
-
-    def start(self, timeout=30):
-        # As root, the config switches the children to nobody/nogroup.
-        args = [str(self.binary), "-f", str(self.conf)] + (["-DDJAUTH_AS_ROOT"] if os.geteuid() == 0 else [])
-        check = subprocess.run(args + ["-t"], capture_output=True, text=True)
-        if check.returncode != 0:
-            pytest.fail(f"apache2 -t rejected {self.conf}:\n{check.stdout}{check.stderr}", pytrace=False)
-        with open(self.root / "apache.stderr", "ab") as err:
-            self.proc = subprocess.Popen(
-                args + ["-DFOREGROUND"],
-                stdin=subprocess.DEVNULL,
-                stdout=err,
-                stderr=err,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(
-                    f"apache2 exited with {self.proc.returncode} at start:\n"
-                    f"{tail(self.root / 'apache.stderr')}\n{tail(self.log)}",
-                    pytrace=False,
-                )
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/")
-                conn.getresponse().read()
-                conn.close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"apache2 did not answer on 127.0.0.1:{self.port} within {timeout}s:\n{tail(self.log)}", pytrace=False)
-
-    def stop(self):
-        stop_pid(self.proc, timeout=20)
+        return super().start(timeout)
 
 
 class Response:
@@ -192,50 +113,35 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def demo_db(workdir):
-    if not DEMO_DB.exists():
-        pytest.fail(f"{DEMO_DB} is missing: run scripts/make-demo-db", pytrace=False)
-    db = workdir / "db.sqlite3"
-    shutil.copyfile(DEMO_DB, db)
-    return db
+    return demo_db_copy(workdir / "db.sqlite3")
 
 
 @pytest.fixture(scope="session")
 def djauth(workdir, demo_db):
     log = workdir / "djauth.log"
     watch_log("djauth stderr", log)
-    daemon = Djauth(djauth_binary(), demo_db, workdir, log)
+    daemon = Djauth(demo_db, workdir, log)
     daemon.start()
     yield daemon
     daemon.stop()
 
 
-def fill(template, values):
-    for key, value in values.items():
-        template = template.replace(f"@{key}@", str(value))
-    directives = "\n".join(line for line in template.splitlines() if not line.lstrip().startswith("#"))
-    leftover = re.findall(r"@[A-Z_]+@", directives)
-    assert not leftover, f"unfilled placeholders: {leftover}"
-    return template
-
-
 def write_docs(root):
-    for sub in [
-        "",
-        "private",
-        "secret-agents",
-        "spaced",
-        "c05-trap",
-        "c05-trap-port",
-        "c05-port-safe",
-        "c07-chain",
-        "c07-file-only",
-    ]:
-        d = root / sub
-        d.mkdir(parents=True, exist_ok=True)
-        d.chmod(0o755)
-        page = d / "index.html"
-        page.write_text(f"page:/{sub + '/' if sub else ''}\n")
-        page.chmod(0o644)
+    write_pages(
+        root,
+        [
+            "",
+            "private",
+            "secret-agents",
+            "spaced",
+            "c05-trap",
+            "c05-trap-port",
+            "c05-port-safe",
+            "c07-chain",
+            "c07-file-only",
+        ],
+        slash=True,
+    )
 
 
 def write_htpasswd(path):
@@ -247,33 +153,18 @@ def write_htpasswd(path):
 
 @pytest.fixture(scope="session")
 def apache(workdir, djauth):
-    binary = apache_binary()
-    root = workdir / "apache"
-    root.mkdir()
-    root.chmod(0o755)
     docs = workdir / "htdocs"
     write_docs(docs)
     htpasswd = workdir / "htpasswd"
     write_htpasswd(htpasswd)
-    port = free_port()
-    conf_text = fill(
-        PRIVATE_HTTPD_CONF.read_text() + "\n" + TEST_LOCATIONS_CONF.read_text(),
-        {
-            "SERVER_ROOT": root,
-            "HTTP_PORT": port,
-            "MODULES": APACHE_MODULES,
-            "DOC_ROOT": docs,
-            "DJAUTH_PORT": djauth.port,
-            "DJAUTH_AGENTS_PORT": djauth.agents_port,
-            "EXAMPLE_CONF": EXAMPLE_CONF,
-            "HTPASSWD": htpasswd,
-        },
+    server = private_apache(
+        workdir / "apache",
+        docs,
+        TEST_LOCATIONS_CONF.read_text(),
+        DJAUTH_PORT=djauth.port,
+        DJAUTH_AGENTS_PORT=djauth.agents_port,
+        HTPASSWD=htpasswd,
     )
-    conf = root / "httpd.conf"
-    conf.write_text(conf_text)
-    watch_log("apache error.log", root / "error.log")
-    watch_log("apache access.log", root / "access.log")
-    server = Apache(binary, root, conf, port, root / "error.log")
     server.start()
     yield server
     server.stop()
@@ -282,4 +173,3 @@ def apache(workdir, djauth):
 @pytest.fixture(scope="session")
 def client(apache):
     return Client(apache.port)
-

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_DB
+from support.djauth import DEMO_DB, stopped
 
 # base64(UTF-8 "józef:Pässwörd-123") and base64(Latin-1 "józef:Pässwörd-123"), as in case C01.
 JOZEF_UTF8 = b"Basic asOzemVmOlDDpHNzd8O2cmQtMTIz"
@@ -279,13 +279,10 @@ def test_c02_unknown_and_inactive_users_take_as_long_as_a_wrong_password(client)
 
 def test_djauth_down_gives_500_not_401(client, djauth):
     assert client.get("/private/", "alice", "alice-pw").status == 200
-    djauth.stop()
-    try:
+    with stopped(djauth):
         assert client.get("/private/", "alice", "alice-pw").status == 500
         assert client.get("/private/", "alice", "wrong").status == 500
         assert client.get("/secret-agents/", "alice", "alice-pw").status == 500
-    finally:
-        djauth.start()
     assert client.get("/private/", "alice", "alice-pw").status == 200
 
 

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from conftest import DEMO_DB, djauth_binary, free_port
+from support.djauth import DEMO_DB, djauth_binary
+from support.procs import free_port
 
 
 def stored_hash(username):

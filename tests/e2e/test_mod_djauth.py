@@ -11,10 +11,8 @@ or authorization is 401, a failure of djauth itself is 500.
 import base64
 import hashlib
 import http.client
-import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -22,23 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    APACHE_MODULES,
-    DEMO_DB,
-    PRIVATE_HTTPD_CONF,
-    REPO,
-    Apache,
-    Client,
-    Djauth,
-    apache_binary,
-    basic,
-    fill,
-)
-from support.djauth import djauth_binary, mod_djauth_so as module_so
-from support.procs import free_port, tail
+from conftest import Client, Djauth, basic
+from support.apache import APACHE_MODULES, apache_binary, djauth_module_conf, private_apache, write_pages
+from support.djauth import demo_db_copy, mod_djauth_so as module_so, stopped
+from support.procs import free_port, wait_for_log
 from support.scratch import watch_log
 
-MODULE_CONF = REPO / "examples" / "apache" / "djauth-module.conf"
 MODULE_LOCATIONS = Path(__file__).resolve().parent / "module-locations.conf.in"
 # base64 of "józef:Pässwörd-123" in UTF-8 and in Latin-1 (case C01).
 JOZEF_UTF8 = b"Basic asOzemVmOlDDpHNzd8O2cmQtMTIz"
@@ -59,33 +46,6 @@ LOCATIONS = [
 ]
 
 
-class UnixDjauth(Djauth):
-    """The e2e daemon plus a [unix] socket that Apache's children may use."""
-
-    def __init__(self, binary, db, workdir, log):
-        super().__init__(binary, db, workdir, log)
-        self.socket = Path(workdir) / "djauth-module.sock"
-        self.config = Path(workdir) / "djauth-module.toml"
-
-    def write_config(self):
-        super().write_config()
-        group = 'group = "nogroup"\n' if os.geteuid() == 0 else ""
-        with open(self.config, "a") as f:
-            f.write(f'\n[unix]\npath = "{self.socket}"\n{group}')
-
-    def start(self, db=None, timeout=30):
-        super().start(db, timeout)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.connect(str(self.socket))
-                return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"djauth did not listen on {self.socket}:\n{tail(self.log)}", pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def mod_workdir(workdir):
     path = workdir / "mod_djauth"
@@ -96,11 +56,11 @@ def mod_workdir(workdir):
 
 @pytest.fixture(scope="module")
 def mod_djauth_daemon(mod_workdir):
-    db = mod_workdir / "db.sqlite3"
-    shutil.copyfile(DEMO_DB, db)
+    """The e2e daemon plus a [unix] socket that Apache's children may use."""
+    db = demo_db_copy(mod_workdir / "db.sqlite3")
     log = mod_workdir / "djauth.log"
     watch_log("djauth (mod_djauth) stderr", log)
-    daemon = UnixDjauth(djauth_binary(), db, mod_workdir, log)
+    daemon = Djauth(db, mod_workdir, log, name="djauth-module", socket=mod_workdir / "djauth-module.sock")
     daemon.start()
     yield daemon
     daemon.stop()
@@ -115,45 +75,20 @@ def write_htpasswd(path):
     path.chmod(0o644)
 
 
-def httpd_conf(root, docs, htpasswd, port, daemon):
-    return fill(
-        PRIVATE_HTTPD_CONF.read_text()
-        + f'\nDefine DJAUTH_MODULE "{module_so()}"\nDefine DJAUTH_SOCKET "{daemon.socket}"\n'
-        + f'Include "{MODULE_CONF}"\n'
-        + MODULE_LOCATIONS.read_text(),
-        {
-            "SERVER_ROOT": root,
-            "HTTP_PORT": port,
-            "MODULES": APACHE_MODULES,
-            "DOC_ROOT": docs,
-            "DJAUTH_PORT": daemon.port,
-            "EXAMPLE_CONF": REPO / "examples" / "apache" / "djauth-fcgi.conf",
-            "HTPASSWD": htpasswd,
-        },
-    )
-
-
 @pytest.fixture(scope="module")
 def mod_apache(mod_workdir, mod_djauth_daemon):
-    binary = apache_binary()
-    module_so()
-    root = mod_workdir / "apache"
-    root.mkdir()
-    root.chmod(0o755)
     docs = mod_workdir / "htdocs"
-    for sub in [""] + LOCATIONS:
-        d = docs / sub
-        d.mkdir(parents=True, exist_ok=True)
-        d.chmod(0o755)
-        (d / "index.html").write_text(f"page:/{sub}\n")
-        (d / "index.html").chmod(0o644)
+    write_pages(docs, [""] + LOCATIONS)
     htpasswd = mod_workdir / "htpasswd"
     write_htpasswd(htpasswd)
-    port = free_port()
-    conf = root / "httpd.conf"
-    conf.write_text(httpd_conf(root, docs, htpasswd, port, mod_djauth_daemon))
-    watch_log("apache (mod_djauth) error.log", root / "error.log")
-    server = Apache(binary, root, conf, port, root / "error.log")
+    server = private_apache(
+        mod_workdir / "apache",
+        docs,
+        djauth_module_conf(mod_djauth_daemon.socket) + MODULE_LOCATIONS.read_text(),
+        title="apache (mod_djauth)",
+        DJAUTH_PORT=mod_djauth_daemon.port,
+        HTPASSWD=htpasswd,
+    )
     server.start()
     yield server
     server.stop()
@@ -288,29 +223,17 @@ def test_unknown_site_is_500(web, mod_apache):
     assert "no-such-site" in wait_for_log(mod_apache.log, "no-such-site")
 
 
-def wait_for_log(path, needle, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        text = Path(path).read_text(errors="replace")
-        if needle in text or time.monotonic() > deadline:
-            return text
-        time.sleep(0.05)
-
-
 def test_daemon_restart_while_apache_runs(web, mod_apache, mod_djauth_daemon):
     # Warm the persistent connections first.
     for _ in range(4):
         assert web.get("/dj-agents/", "alice", "alice-pw").status == 200
-    mod_djauth_daemon.stop()
-    try:
+    with stopped(mod_djauth_daemon):
         for path in ["/dj-private/", "/dj-agents/"]:
             resp = web.get(path, "alice", "alice-pw")
             assert resp.status == 500, (path, resp)
             assert b"page:" not in resp.body
         log = wait_for_log(mod_apache.log, "cannot connect to djauth")
         assert "cannot connect to djauth" in log and str(mod_djauth_daemon.socket) in log
-    finally:
-        mod_djauth_daemon.start()
     # The same Apache children, their old connections now broken: one reconnect each.
     for _ in range(6):
         resp = web.get("/dj-agents/", "alice", "alice-pw")

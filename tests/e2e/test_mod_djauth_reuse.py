@@ -6,17 +6,15 @@ examples/apache/djauth-module.conf.
 """
 
 import http.client
-import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, REPO, Apache, apache_binary, basic, fill
+from conftest import basic
+from support.apache import djauth_module_conf, private_apache, write_pages
 from support.django import django_python
-from support.djauth import Djauth, mod_djauth_so
-from support.procs import free_port
+from support.djauth import Djauth, demo_db_copy
 from support.scratch import watch_log
 
 WINDOW = 2.0
@@ -27,45 +25,23 @@ def reuse_setup(workdir):
     root = workdir / "reuse"
     root.mkdir()
     root.chmod(0o755)
-    db = root / "db.sqlite3"
-    shutil.copyfile(DEMO_DB, db)
-    socket_path = root / "djauth.sock"
-    group = 'group = "nogroup"\n' if os.geteuid() == 0 else ""
+    db = demo_db_copy(root / "db.sqlite3")
     daemon = Djauth(
         root,
         {"demo": {"database": f"sqlite://{db}", "cache_freshness": WINDOW}},
-        extra=f'[unix]\npath = "{socket_path}"\n{group}\n',
+        socket=root / "djauth.sock",
     )
     watch_log("djauth (reuse) log", daemon.log)
     daemon.start(log_filter="info,djauth=debug")
     docs = root / "htdocs"
-    for sub in ("dj-private", "dj-agents"):
-        (docs / sub).mkdir(parents=True)
-        (docs / sub / "index.html").write_text(f"page:/{sub}\n")
-    for d in [docs, *docs.rglob("*")]:
-        d.chmod(0o755 if d.is_dir() else 0o644)
-    apache_root = root / "apache"
-    apache_root.mkdir()
-    apache_root.chmod(0o755)
-    port = free_port()
-    conf = apache_root / "httpd.conf"
-    conf.write_text(
-        fill(
-            PRIVATE_HTTPD_CONF.read_text()
-            + f'\nDefine DJAUTH_MODULE "{mod_djauth_so()}"\nDefine DJAUTH_SOCKET "{socket_path}"\n'
-            + f'Include "{REPO / "examples" / "apache" / "djauth-module.conf"}"\n',
-            {
-                "SERVER_ROOT": apache_root,
-                "HTTP_PORT": port,
-                "MODULES": APACHE_MODULES,
-                "DOC_ROOT": docs,
-                "DJAUTH_PORT": daemon.port,
-                "EXAMPLE_CONF": REPO / "examples" / "apache" / "djauth-fcgi.conf",
-            },
-        )
+    write_pages(docs, ["dj-private", "dj-agents"])
+    server = private_apache(
+        root / "apache",
+        docs,
+        djauth_module_conf(daemon.socket),
+        title="apache (reuse)",
+        DJAUTH_PORT=daemon.port,
     )
-    watch_log("apache (reuse) error.log", apache_root / "error.log")
-    server = Apache(apache_binary(), apache_root, conf, port, apache_root / "error.log")
     server.start()
     yield daemon, server, db
     server.stop()

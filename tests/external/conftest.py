@@ -14,19 +14,16 @@ Missing pieces (the binary, apache2, mod_authnz_external, the Django venv)
 fail the run; nothing skips.
 """
 
-import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from e2e.conftest import APACHE_MODULES, DEMO_DB, PRIVATE_HTTPD_CONF, Apache, Client, apache_binary, fill
+from e2e.conftest import Client
+from support.apache import APACHE_MODULES, private_apache, write_pages
 from support.django import django_python
-from support.djauth import REPO, Djauth, djauth_binary
-from support.procs import free_port, tail
+from support.djauth import REPO, Djauth, demo_db_copy, djauth_binary
 from support.scratch import scratch_dir, watch_log
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +33,6 @@ MODULE = APACHE_MODULES / "mod_authnz_external.so"
 SITE = "demo"
 # Document directories: the example's locations and the test-only ones.
 LOCATIONS = ["ext-private", "ext-agents", "ext-perm", "ext-any", "ext-bad-rule"]
-
 
 
 def authnz_external_module():
@@ -52,28 +48,13 @@ class UnixDaemon(Djauth):
     """`djauth serve` on the database, with the [unix] socket `djauth external` asks."""
 
     def __init__(self, workdir, db):
-        self.socket = Path(workdir) / "djauth.sock"
-        self.site = SITE
-        # As root, Apache's children (and so `djauth external`) run as nobody:nogroup.
-        group = 'group = "nogroup"\n' if os.geteuid() == 0 else ""
         super().__init__(
             workdir,
             {SITE: {"database": f"sqlite://{db}"}},
             name="djauth-external",
-            extra=f'[unix]\npath = "{self.socket}"\n{group}\n',
+            socket=Path(workdir) / "djauth.sock",
         )
-
-    def start(self, timeout=30):
-        super().start(timeout)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.connect(str(self.socket))
-                return self
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"djauth did not listen on {self.socket}:\n{tail(self.log)}", pytrace=False)
+        self.site = SITE
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +64,7 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def database(workdir):
-    db = workdir / "db.sqlite3"
-    shutil.copyfile(DEMO_DB, db)
+    db = demo_db_copy(workdir / "db.sqlite3")
     out = subprocess.run([str(django_python()), str(HERE / "add_gina.py"), str(db)], capture_output=True, text=True)
     if out.returncode != 0:
         pytest.fail(f"add_gina.py failed ({out.returncode}):\n{out.stdout}{out.stderr}", pytrace=False)
@@ -115,39 +95,19 @@ def daemon(workdir, database):
 @pytest.fixture(scope="session")
 def apache(workdir, daemon, djauth_external):
     authnz_external_module()
-    root = workdir / "apache"
-    root.mkdir()
-    root.chmod(0o755)
     docs = workdir / "htdocs"
-    for sub in [""] + LOCATIONS:
-        (docs / sub).mkdir(parents=True, exist_ok=True)
-        (docs / sub).chmod(0o755)
-        (docs / sub / "index.html").write_text(f"page:/{sub}\n")
-        (docs / sub / "index.html").chmod(0o644)
-    port = free_port()
-    conf = root / "httpd.conf"
-    conf.write_text(
-        fill(
-            PRIVATE_HTTPD_CONF.read_text()
-            + f'\nLoadModule authnz_external_module "{MODULE}"\n'
-            + f'Define DJAUTH_BIN "{djauth_external}"\n'
-            + f'Define DJAUTH_SOCKET "{daemon.socket}"\n'
-            + f"Define DJAUTH_SITE {SITE}\n"
-            + f'Include "{EXTERNAL_CONF}"\n'
-            + TEST_LOCATIONS.read_text(),
-            {
-                "SERVER_ROOT": root,
-                "HTTP_PORT": port,
-                "MODULES": APACHE_MODULES,
-                "DOC_ROOT": docs,
-                "DJAUTH_PORT": daemon.port,
-                "EXAMPLE_CONF": REPO / "examples" / "apache" / "djauth-fcgi.conf",
-            },
-        )
+    write_pages(docs, [""] + LOCATIONS)
+    server = private_apache(
+        workdir / "apache",
+        docs,
+        f'LoadModule authnz_external_module "{MODULE}"\n'
+        + f'Define DJAUTH_BIN "{djauth_external}"\n'
+        + f'Define DJAUTH_SOCKET "{daemon.socket}"\n'
+        + f"Define DJAUTH_SITE {SITE}\n"
+        + f'Include "{EXTERNAL_CONF}"\n'
+        + TEST_LOCATIONS.read_text(),
+        DJAUTH_PORT=daemon.port,
     )
-    watch_log("apache error.log", root / "error.log")
-    watch_log("apache access.log", root / "access.log")
-    server = Apache(apache_binary(), root, conf, port, root / "error.log")
     server.start()
     yield server
     server.stop()

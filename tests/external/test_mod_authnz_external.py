@@ -12,12 +12,13 @@ with what the error log says).
 """
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from e2e.conftest import basic
+from support.djauth import stopped
+from support.procs import wait_for_log
 
 PASSWORDS = {
     "alice": "alice-pw",
@@ -34,15 +35,6 @@ def header(resp, name):
         if key.lower() == name.lower():
             return value
     return None
-
-
-def wait_for_log(path, needle, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        text = Path(path).read_text(errors="replace")
-        if needle in text or time.monotonic() > deadline:
-            return text
-        time.sleep(0.05)
 
 
 # --- authentication: DefineExternalAuth ... auth ---------------------------------------
@@ -187,8 +179,7 @@ def test_exit_codes(daemon, djauth_external, mode, stdin, site, code, stderr):
 
 def test_djauth_stopped_is_401_and_logged(web, apache, daemon):
     assert web.get("/ext-agents/", "alice", "alice-pw").status == 200
-    daemon.stop()
-    try:
+    with stopped(daemon):
         for path in ["/ext-private/", "/ext-agents/"]:
             resp = web.get(path, "alice", "alice-pw")
             # mod_authnz_external maps every non-zero exit to AUTH_DENIED: 401.
@@ -197,6 +188,4 @@ def test_djauth_stopped_is_401_and_logged(web, apache, daemon):
         log = wait_for_log(apache.log, "Failed (3) for user alice")
         assert f"djauth external: error: cannot connect to djauth at {daemon.socket}" in log
         assert "Failed (3) for user alice" in log
-    finally:
-        daemon.start()
     assert web.get("/ext-agents/", "alice", "alice-pw").status == 200

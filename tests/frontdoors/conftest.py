@@ -27,12 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from support.djauth import djauth_binary, site_table
+from support.djauth import DjauthProcess, demo_db_copy, site_table
 from support.procs import free_port, port_open, stop_pid, tail
 from support.scratch import scratch_dir, watch_log
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_DB = REPO / "examples" / "demo" / "db.sqlite3"
 NGINX_EXAMPLE = REPO / "examples" / "nginx" / "djauth.conf"
 NGINX_SNIPPET = REPO / "examples" / "nginx" / "snippets" / "djauth-proxy.conf"
 REALM = "Django users"
@@ -76,14 +75,13 @@ def get(port, path, headers=(), connection=None):
             conn.close()
 
 
-class Djauth:
+class Djauth(DjauthProcess):
     """`djauth serve --config FILE` with one [[http]] listener on a free port."""
 
     def __init__(self, workdir, db, name="djauth"):
         self.workdir, self.db = Path(workdir), Path(db)
         self.port = free_port()
-        self.config = self.workdir / f"{name}.toml"
-        self.log = self.workdir / f"{name}.log"
+        super().__init__(self.workdir / f"{name}.toml", self.workdir / f"{name}.log", [self.port])
         self.config.write_text(
             site_table("mysite", {"database": f"sqlite://{self.db.resolve()}"})
             + "\n[[http]]\n"
@@ -91,32 +89,7 @@ class Djauth:
             + f'realm = "{REALM}"\n'
             + 'trusted_proxies = ["127.0.0.1"]\n'
         )
-        self.proc = None
         watch_log(f"{name} log", self.log)
-
-    def start(self, timeout=30):
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [str(djauth_binary()), "serve", "--config", str(self.config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env={**os.environ, "DJAUTH_LOG": "info"},
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"djauth exited with {self.proc.returncode} at start:\n{tail(self.log)}", pytrace=False)
-            if port_open(self.port):
-                return self
-            time.sleep(0.05)
-        pytest.fail(f"djauth did not listen within {timeout}s:\n{tail(self.log)}", pytrace=False)
-
-    def stop(self):
-        stop_pid(self.proc)
-        deadline = time.monotonic() + 10
-        while port_open(self.port) and time.monotonic() < deadline:
-            time.sleep(0.05)
 
     def get(self, path, headers=()):
         return get(self.port, path, headers)
@@ -229,11 +202,8 @@ def workdir(request):
 
 @pytest.fixture(scope="module")
 def djauth(workdir):
-    if not DEMO_DB.exists():
-        pytest.fail(f"{DEMO_DB} is missing: run scripts/make-demo-db", pytrace=False)
-    db = workdir / "db.sqlite3"
-    shutil.copyfile(DEMO_DB, db)
-    daemon = Djauth(workdir, db).start()
+    db = demo_db_copy(workdir / "db.sqlite3")
+    daemon = Djauth(workdir, db).start(log_filter="info")
     yield daemon
     daemon.stop()
 

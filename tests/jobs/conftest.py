@@ -23,7 +23,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import time
 from contextlib import contextmanager
@@ -32,10 +31,10 @@ from pathlib import Path
 
 import pytest
 
+from support.apache import private_apache
 from support.django import django_python
-from e2e.conftest import APACHE_MODULES, PRIVATE_HTTPD_CONF, Apache, apache_binary, fill
-from support.djauth import djauth_binary, mod_djauth_so
-from support.procs import free_port, port_open, stop_pid, tail
+from support.djauth import DjauthProcess, mod_djauth_so
+from support.procs import free_port
 from support.scratch import scratch_dir, watch_log
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,16 +168,20 @@ def measure(daemon, server):
     counts.with_user = sum(1 for m in served if m and m.group(2) != "-")
 
 
-class GuideDjauth:
+class GuideDjauth(DjauthProcess):
     """`djauth serve` with examples/guides/djauth.toml (a socket and two FastCGI ports)."""
 
     def __init__(self, workdir, db):
         self.workdir = Path(workdir)
         self.socket = self.workdir / "djauth.sock"
         self.authn_port, self.rules_port = free_port(), free_port()
-        self.log = self.workdir / "djauth.log"
+        super().__init__(
+            self.workdir / "djauth.toml",
+            self.workdir / "djauth.log",
+            [self.authn_port, self.rules_port],
+            [self.socket],
+        )
         group = "nogroup" if as_root() else grp.getgrgid(os.getgid()).gr_name
-        self.config = self.workdir / "djauth.toml"
         self.config.write_text(
             guide_text(
                 "djauth.toml",
@@ -191,45 +194,13 @@ class GuideDjauth:
                 },
             )
         )
-        self.proc = None
-
-    def ready(self):
-        if not (port_open(self.authn_port) and port_open(self.rules_port)):
-            return False
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(str(self.socket))
-            return True
-        except OSError:
-            return False
-
-    def start(self, timeout=30):
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [str(djauth_binary()), "serve", "--config", str(self.config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=dict(os.environ, DJAUTH_LOG=DJAUTH_LOG),
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"djauth exited with {self.proc.returncode}:\n{tail(self.log)}", pytrace=False)
-            if self.ready():
-                return
-            time.sleep(0.05)
-        pytest.fail(f"djauth not ready within {timeout}s:\n{tail(self.log)}", pytrace=False)
-
-    def stop(self):
-        stop_pid(self.proc)
 
 
 @pytest.fixture(scope="session")
 def daemon(workdir, django_users):
     d = GuideDjauth(workdir, workdir / "db.sqlite3")
     watch_log("djauth log", d.log)
-    d.start()
+    d.start(log_filter=DJAUTH_LOG)
     yield d
     d.stop()
 
@@ -312,29 +283,19 @@ def server(request, workdir, daemon):
         "127.0.0.1:9501": f"127.0.0.1:{daemon.authn_port}",
         "127.0.0.1:9502": f"127.0.0.1:{daemon.rules_port}",
     }
-    port = free_port()
-    conf = root / "httpd.conf"
-    conf.write_text(
-        fill(
-            PRIVATE_HTTPD_CONF.read_text() + "\n" + (HERE / "jobs-modules.conf.in").read_text(),
-            {
-                "SERVER_ROOT": root,
-                "HTTP_PORT": port,
-                "MODULES": APACHE_MODULES,
-                "DOC_ROOT": docs,
-                "DJAUTH_PORT": daemon.rules_port,
-                "EXAMPLE_CONF": empty,
-                "DAV_LOCK_DB": lockdir / "DAVLock",
-            },
-        )
+    apache = private_apache(
+        root,
+        docs,
+        (HERE / "jobs-modules.conf.in").read_text()
         + (f'LoadModule djauth_module "{mod_djauth_so()}"\n' if door == "module" else "")
-        + "".join(f"\n# --- {name}\n" + guide_text(name, paths) for name in guide_files(door))
+        + "".join(f"\n# --- {name}\n" + guide_text(name, paths) for name in guide_files(door)),
+        title=f"apache ({door})",
+        DJAUTH_PORT=daemon.rules_port,
+        EXAMPLE_CONF=empty,
+        DAV_LOCK_DB=lockdir / "DAVLock",
     )
-    watch_log(f"apache ({door}) error.log", root / "error.log")
-    watch_log(f"apache ({door}) access.log", root / "access.log")
-    apache = Apache(apache_binary(), root, conf, port, root / "error.log")
     apache.start()
-    yield Server(door, port, media, repo, share, root / "access.log")
+    yield Server(door, apache.port, media, repo, share, root / "access.log")
     apache.stop()
 
 
