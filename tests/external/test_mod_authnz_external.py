@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from e2e.conftest import basic
 from support.djauth import stopped
 from support.procs import wait_for_log
 
