@@ -313,25 +313,22 @@ fn health_readiness_and_metrics() {
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
-    for line in [
-        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"granted\"} 2",
-        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"wrong-password\"} 1",
-        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"inactive\"} 1",
-        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"requirement-not-met\"} 1",
-        "djauth_database_errors_total{site=\"demo\"} 0",
-        "djauth_db_pool_max_connections{site=\"demo\"} 8",
-        // alice twice wrong-or-new (the second alice-pw is remembered), bob once.
-        "djauth_kdf_seconds_count{algorithm=\"pbkdf2_sha256\"} 2",
-        "djauth_kdf_seconds_count{algorithm=\"argon2\"} 1",
-        // carol is inactive: the equal-cost dummy hash.
-        "djauth_kdf_seconds_count{algorithm=\"dummy\"} 1",
-    ] {
-        assert!(
-            metrics.body.lines().any(|l| l == line),
-            "{line} missing from\n{}",
-            metrics.body
-        );
-    }
+    assert_has_lines(
+        &metrics,
+        &[
+            "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"granted\"} 2",
+            "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"wrong-password\"} 1",
+            "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"inactive\"} 1",
+            "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"requirement-not-met\"} 1",
+            "djauth_database_errors_total{site=\"demo\"} 0",
+            "djauth_db_pool_max_connections{site=\"demo\"} 8",
+            // alice twice wrong-or-new (the second alice-pw is remembered), bob once.
+            "djauth_kdf_seconds_count{algorithm=\"pbkdf2_sha256\"} 2",
+            "djauth_kdf_seconds_count{algorithm=\"argon2\"} 1",
+            // carol is inactive: the equal-cost dummy hash.
+            "djauth_kdf_seconds_count{algorithm=\"dummy\"} 1",
+        ],
+    );
     let post = {
         let mut stream = daemon.connect();
         stream
@@ -400,14 +397,22 @@ fn fifty_concurrent_requests_with_new_credentials_run_one_hash() {
     });
     assert_eq!(statuses, vec![200; 50]);
     let metrics = daemon.get("/metrics", &[]);
-    for line in [
-        "djauth_kdf_seconds_count{algorithm=\"pbkdf2_sha256\"} 1",
-        "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"granted\"} 50",
-    ] {
+    assert_has_lines(
+        &metrics,
+        &[
+            "djauth_kdf_seconds_count{algorithm=\"pbkdf2_sha256\"} 1",
+            "djauth_decisions_total{door=\"http\",site=\"demo\",result=\"granted\"} 50",
+        ],
+    );
+}
+
+/// Panics unless every one of `lines` is a whole line of the reply's body.
+fn assert_has_lines(reply: &Reply, lines: &[&str]) {
+    for line in lines {
         assert!(
-            metrics.body.lines().any(|l| l == line),
+            reply.body.lines().any(|l| l == *line),
             "{line} missing from\n{}",
-            metrics.body
+            reply.body
         );
     }
 }
