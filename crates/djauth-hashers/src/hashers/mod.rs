@@ -10,6 +10,8 @@ pub(crate) mod argon2;
 pub(crate) mod bcrypt;
 pub(crate) mod legacy;
 pub(crate) mod pbkdf2;
+#[cfg(target_arch = "x86_64")]
+mod pbkdf2_sha256_ni;
 pub(crate) mod scrypt;
 
 use crate::algorithm::Algorithm;

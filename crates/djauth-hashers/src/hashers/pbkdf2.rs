@@ -74,9 +74,15 @@ fn derive(
         ::pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt, iterations, &mut out);
         out
     } else {
-        let mut out = Zeroizing::new(vec![0u8; 32]);
-        ::pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
-        out
+        let mut out = Zeroizing::new([0u8; 32]);
+        #[cfg(target_arch = "x86_64")]
+        let done = super::pbkdf2_sha256_ni::derive(password, salt, iterations, &mut out);
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            ::pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut *out);
+        }
+        Zeroizing::new(out.to_vec())
     }
 }
 
