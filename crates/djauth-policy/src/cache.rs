@@ -62,6 +62,10 @@ pub(crate) struct SiteCache {
     pub(crate) credentials: Recent<CredentialKey, StoredDigest>,
     /// Password checks in progress, by credential and stored hash.
     pub(crate) checks: Flights<(CredentialKey, StoredDigest), Verified>,
+    /// Dummy hashes in progress for unknown, inactive and ambiguous users,
+    /// by credential: concurrent identical attempts share one, as they do
+    /// for a real user, so the two cannot be told apart by timing.
+    pub(crate) dummies: Flights<CredentialKey, Result<(), PolicyError>>,
     pub(crate) users: Option<Fresh<String, Option<UserRow>>>,
     pub(crate) groups: Option<Fresh<i64, Arc<Vec<String>>>>,
     pub(crate) permissions: Option<Fresh<i64, Arc<Vec<String>>>>,
@@ -98,6 +102,7 @@ impl SiteCache {
             freshness: config.freshness,
             credentials: Recent::new(config.max_credentials),
             checks: Flights::new(),
+            dummies: Flights::new(),
             users: fresh(config),
             groups: fresh(config),
             permissions: fresh(config),
@@ -123,6 +128,13 @@ impl SiteCache {
 /// longer, and many more of them, because a lost one costs a password hash;
 /// a lost row costs one query.
 const MAX_FRESH_USERS: u64 = 10_000;
+
+/// Longest typed username, in bytes, whose lookup is kept within the
+/// freshness window. Django's own field holds 150 characters and an email
+/// field 254, so real names fit; longer ones (a client can send some 16 KiB)
+/// are read every time, so that they cannot grow the cache beyond
+/// `MAX_FRESH_USERS` entries of about this size each.
+pub(crate) const MAX_KEPT_USERNAME: usize = 1024;
 
 /// A map whose entries expire after the freshness window; none for a zero window.
 fn fresh<K: Hash + Eq + Clone, V: Clone>(config: &CacheConfig) -> Option<Fresh<K, V>> {

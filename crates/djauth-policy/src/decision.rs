@@ -79,7 +79,7 @@ pub enum Decision {
 }
 
 /// A failure that is not an answer: the web server must answer 500.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PolicyError {
     /// The database could not be read.
     #[error("{0}")]

@@ -151,7 +151,13 @@ impl<K: Hash + Eq + Clone, V: Clone> Fresh<K, V> {
 /// instead of repeating it. If the first caller is cancelled, a waiting one
 /// takes over the work.
 pub(crate) struct Flights<K, T> {
-    running: Mutex<HashMap<K, Arc<OnceCell<T>>>>,
+    running: Mutex<HashMap<K, Flight<T>>>,
+}
+
+/// One key's work in progress and how many callers wait for it.
+struct Flight<T> {
+    cell: Arc<OnceCell<T>>,
+    waiting: usize,
 }
 
 impl<K: Hash + Eq + Clone, T: Clone> Flights<K, T> {
@@ -163,20 +169,59 @@ impl<K: Hash + Eq + Clone, T: Clone> Flights<K, T> {
     }
 
     /// The result of `work` for `key`, run once for all concurrent callers.
+    /// The key's entry goes when the work is done, or when the last caller
+    /// waiting for it is cancelled (a client that hangs up, a deadline), so
+    /// no entry outlives its callers.
     pub(crate) async fn share<F>(&self, key: K, work: F) -> T
     where
         F: Future<Output = T>,
     {
-        let cell = lock(&self.running)
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(OnceCell::new()))
-            .clone();
-        let result = cell.get_or_init(|| work).await.clone();
-        let mut running = lock(&self.running);
-        if running.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-            running.remove(&key);
+        let cell = {
+            let mut running = lock(&self.running);
+            let flight = running.entry(key.clone()).or_insert_with(|| Flight {
+                cell: Arc::new(OnceCell::new()),
+                waiting: 0,
+            });
+            flight.waiting += 1;
+            flight.cell.clone()
+        };
+        let _waiting = Waiting {
+            flights: self,
+            key,
+            cell: cell.clone(),
+        };
+        cell.get_or_init(|| work).await.clone()
+    }
+
+    /// Keys with work in progress.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.running).len()
+    }
+}
+
+/// One caller of [`Flights::share`]. Dropped on return or cancellation, it
+/// removes the key's entry once the work is done or nobody waits any more.
+struct Waiting<'a, K: Hash + Eq, T> {
+    flights: &'a Flights<K, T>,
+    key: K,
+    cell: Arc<OnceCell<T>>,
+}
+
+impl<K: Hash + Eq, T> Drop for Waiting<'_, K, T> {
+    fn drop(&mut self) {
+        let mut running = lock(&self.flights.running);
+        let Some(flight) = running.get_mut(&self.key) else {
+            return;
+        };
+        // A later flight for the same key is not this caller's to count.
+        if !Arc::ptr_eq(&flight.cell, &self.cell) {
+            return;
         }
-        result
+        flight.waiting = flight.waiting.saturating_sub(1);
+        if flight.waiting == 0 || flight.cell.initialized() {
+            running.remove(&self.key);
+        }
     }
 }
 
@@ -261,6 +306,53 @@ mod tests {
             assert_eq!(task.await.unwrap(), 7);
         }
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(flights.len(), 0);
         assert_eq!(flights.share("k", async { 8 }).await, 8);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelled_callers_leave_no_entry_behind() {
+        let flights = Arc::new(Flights::<u32, u32>::new());
+        // A caller alone, cancelled while its work runs (a client that hung up).
+        let alone = tokio::time::timeout(
+            Duration::from_millis(20),
+            flights.share(1, std::future::pending()),
+        )
+        .await;
+        assert!(alone.is_err());
+        assert_eq!(flights.len(), 0);
+
+        // Many callers of one key, all cancelled: the last one removes it.
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let flights = flights.clone();
+            tasks.push(tokio::spawn(async move {
+                flights.share(2, std::future::pending()).await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(flights.len(), 1);
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            assert!(task.await.unwrap_err().is_cancelled());
+        }
+        assert_eq!(flights.len(), 0);
+
+        // The first caller cancelled, a waiting one takes over and finishes.
+        let first = {
+            let flights = flights.clone();
+            tokio::spawn(async move { flights.share(3, std::future::pending()).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = {
+            let flights = flights.clone();
+            tokio::spawn(async move { flights.share(3, async { 9 }).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        first.abort();
+        assert_eq!(second.await.unwrap(), 9);
+        assert_eq!(flights.len(), 0);
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use djauth_hashers::{Hashers, Outcome};
 use djauth_store::{Store, StoreError, UserRow};
 
-use crate::cache::{CacheConfig, NotVerified, SiteCache, stored_digest};
+use crate::cache::{CacheConfig, MAX_KEPT_USERNAME, NotVerified, SiteCache, stored_digest};
 use crate::credentials::{decode_password, decode_username};
 use crate::recent::Fresh;
 use crate::stats;
@@ -79,15 +79,16 @@ impl Site {
     ) -> Result<Decision, PolicyError> {
         let username = decode_username(username);
         let password = decode_password(password);
+        let key = self.cache.credential_key(&username, &password);
         let (user, read_at) = match self.lookup(&username).await? {
             Lookup::Active(user, read_at) => (user, read_at),
             Lookup::Refused(decision) => {
-                let hashers = self.hashers.clone();
-                self.kdf.run(move || hashers.dummy()).await?;
+                let (hashers, kdf) = (self.hashers.clone(), self.kdf.clone());
+                let dummy = async move { kdf.run(move || hashers.dummy()).await };
+                self.cache.dummies.share(key, dummy).await?;
                 return Ok(decision);
             }
         };
-        let key = self.cache.credential_key(&username, &password);
         let digest = stored_digest(user.password.as_deref());
         match self.cache.credentials.get(&key) {
             Some(known) if known == digest => {
@@ -117,7 +118,7 @@ impl Site {
                 self.decide(user, read_at, requirement).await
             }
             Err(failure) => match &*failure {
-                NotVerified::Failed(e) => Err(PolicyError::Kdf(e.to_string())),
+                NotVerified::Failed(e) => Err(e.clone()),
                 NotVerified::Outcome(outcome) => Ok(Decision::Denied(self.refusal(&user, outcome))),
             },
         }
@@ -174,7 +175,10 @@ impl Site {
         if username.contains('\0') {
             return Ok(Lookup::Refused(Decision::NotFound));
         }
-        let found = match &self.cache.users {
+        let kept = (username.len() <= MAX_KEPT_USERNAME)
+            .then_some(self.cache.users.as_ref())
+            .flatten();
+        let found = match kept {
             Some(users) => match users.get(&username.to_owned()) {
                 Some(found) => Ok(found),
                 None => {

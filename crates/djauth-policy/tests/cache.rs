@@ -77,6 +77,71 @@ async fn fifty_concurrent_identical_credentials_run_one_hash() {
     assert_eq!(site.kdf().runs(), 1);
 }
 
+/// Concurrent identical attempts share one hash whoever the user is: a real
+/// user's wrong password, an unknown user and an inactive one alike, so
+/// sending the same attempt many times at once tells them apart no better
+/// than sending it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_identical_refusals_share_one_hash_for_every_kind_of_user() {
+    let (site, _db) = site("refusals-shared", CacheConfig::default()).await;
+    let site = Arc::new(site);
+    let attempts: [(&[u8], &[u8], Decision); 3] = [
+        (
+            b"alice",
+            b"not-alice-pw",
+            Decision::Denied(Denial::WrongPassword),
+        ),
+        (b"ghost", b"ghost-pw", Decision::NotFound),
+        (b"carol", b"carol-pw", Decision::Denied(Denial::Inactive)),
+    ];
+    for (n, (user, password, expected)) in attempts.into_iter().enumerate() {
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let site = site.clone();
+            tasks.push(tokio::spawn(async move {
+                site.authenticate(user, password, &valid_user()).await
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), expected);
+        }
+        assert_eq!(site.kdf().runs(), n as u64 + 1, "{expected:?}");
+    }
+}
+
+/// A lookup is kept for the freshness window only for names of a real
+/// length: a 2,000-byte name is read again every time, so a flood of huge
+/// names cannot grow the cache (a short name's "not found" is kept).
+#[tokio::test]
+async fn long_usernames_are_read_every_time() {
+    let (site, db) = site("long-names", CacheConfig::default()).await;
+    let long = "l".repeat(2000);
+    for (name, password) in [(long.as_str(), "bob-pw"), ("newname", "erin-pw")] {
+        let decision = site
+            .authenticate(name.as_bytes(), password.as_bytes(), &valid_user())
+            .await;
+        assert_eq!(decision.unwrap(), Decision::NotFound, "{name:.20}");
+    }
+    execute(
+        &db.0,
+        &format!("UPDATE auth_user SET username = '{long}' WHERE username = 'bob'"),
+    )
+    .await;
+    execute(
+        &db.0,
+        "UPDATE auth_user SET username = 'newname' WHERE username = 'erin'",
+    )
+    .await;
+    let decision = site
+        .authenticate(long.as_bytes(), b"bob-pw", &valid_user())
+        .await;
+    assert!(granted(&decision.unwrap()));
+    let decision = site
+        .authenticate(b"newname", b"erin-pw", &valid_user())
+        .await;
+    assert_eq!(decision.unwrap(), Decision::NotFound);
+}
+
 #[tokio::test]
 async fn wrong_passwords_are_never_cached_and_always_pay() {
     let (site, _db) = site("wrong", CacheConfig::default()).await;
