@@ -19,8 +19,8 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::config::{ConfigError, UnixSettings};
-use crate::door::{find_site, log_outcome};
-use crate::header_value::{LoggedName, plain_value};
+use crate::door::{find_site, log_outcome, settle};
+use crate::header_value::LoggedName;
 
 /// This front door's name in logs and metrics.
 const DOOR: &str = "unix";
@@ -235,25 +235,15 @@ impl UnixDoor {
             }
             _ => site.authorize(Some(user), &requirement).await,
         };
+        let decision = settle(site, client, decision);
         log_outcome(DOOR, site, user, client, &decision);
         match decision {
-            Ok(Decision::Granted(identity)) => {
-                if plain_value(&identity.username).is_none() {
-                    tracing::warn!(
-                        site = site.name(), user = ?identity.username, client = %LoggedName(client.as_bytes()),
-                        "denied: the stored username contains control characters"
-                    );
-                    return Reply::Denied {
-                        reason: "control-characters-in-username".into(),
-                    };
-                }
-                Reply::Granted {
-                    username: identity.username,
-                    user_id: identity.id,
-                    groups: identity.groups,
-                    reuse_ms: u32::try_from(identity.fresh_for.as_millis()).unwrap_or(u32::MAX),
-                }
-            }
+            Ok(Decision::Granted(identity)) => Reply::Granted {
+                username: identity.username,
+                user_id: identity.id,
+                groups: identity.groups,
+                reuse_ms: u32::try_from(identity.fresh_for.as_millis()).unwrap_or(u32::MAX),
+            },
             Ok(Decision::NotFound) => Reply::NotFound,
             Ok(Decision::Denied(denial)) => Reply::Denied {
                 reason: denial.as_str().into(),

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use harness::{ScratchDir, demo_database};
+use harness::{ScratchDir, demo_database, edit_database};
 
 /// A running daemon on a copy of the demo database; killed on drop.
 struct Daemon {
@@ -90,39 +90,6 @@ impl Daemon {
         }
         self.ask(&params).0
     }
-}
-
-/// Plants stored password values and other bad data in a copy of the demo database.
-fn edit_database(path: &std::path::Path, passwords: &[(&str, &str)], statements: &[&str]) {
-    if passwords.is_empty() && statements.is_empty() {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(path)
-            .connect()
-            .await
-            .unwrap();
-        for (username, encoded) in passwords {
-            let done = sqlx::query("UPDATE auth_user SET password = ? WHERE username = ?")
-                .bind(*encoded)
-                .bind(*username)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            assert_eq!(done.rows_affected(), 1, "{username}");
-        }
-        for statement in statements {
-            sqlx::query(sqlx::AssertSqlSafe(*statement))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    });
 }
 
 fn record(kind: u8, id: u16, body: &[u8]) -> Vec<u8> {
@@ -489,6 +456,20 @@ fn values_of_the_wrong_type_are_refusals_not_errors() {
     assert_eq!(daemon.authn(b"erin", b"erin-pw", &[]), 200);
     let log = daemon.process.log_with("reason=\"bad-user-row\"");
     assert!(log.contains("reason=\"bad-user-row\""), "{log}");
+}
+
+#[test]
+fn a_stored_username_with_control_characters_is_refused_as_a_bad_row() {
+    let (daemon, _) = Daemon::start_on(
+        None,
+        &[],
+        &["UPDATE auth_user SET username = 'er' || char(9) || 'in' WHERE username = 'erin'"],
+    );
+    // The password is right, but the name cannot travel in DJANGO_USER.
+    assert_eq!(daemon.authn(b"er\tin", b"erin-pw", &[]), 401);
+    let log = daemon.process.log_with("reason=\"bad-user-row\"");
+    assert!(log.contains("control characters; login refused"), "{log}");
+    assert_eq!(daemon.authn(b"alice", b"alice-pw", &[]), 200);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use harness::{ScratchDir, demo_database};
+use harness::{ScratchDir, demo_database, edit_database};
 
 const ALICE: &str = "Basic YWxpY2U6YWxpY2UtcHc="; // alice:alice-pw
 const ALICE_WRONG: &str = "Basic YWxpY2U6d3Jvbmc="; // alice:wrong
@@ -48,8 +48,14 @@ impl Daemon {
     /// `djauth serve` with one `[[http]]` listener on `listen` (`{dir}` is
     /// replaced by the daemon's temporary directory).
     fn start_listening(listen: &str, extra: &str) -> Daemon {
+        Daemon::start_edited(listen, extra, &[])
+    }
+
+    /// The same, on a demo database changed by the SQL `edits` first.
+    fn start_edited(listen: &str, extra: &str, edits: &[&str]) -> Daemon {
         let dir = ScratchDir::new("djauth-http-test");
         let db = demo_database(dir.path());
+        edit_database(&db, &[], edits);
         let listen = listen.replace("{dir}", &dir.path().display().to_string());
         let listener = format!("[[http]]\nlisten = \"{listen}\"\n{extra}\n");
         let process = harness::Daemon::serve_config(dir, &db, &listener, &[("DJAUTH_LOG", "info")]);
@@ -337,6 +343,33 @@ fn health_readiness_and_metrics() {
         read_reply(&mut BufReader::new(stream))
     };
     assert_eq!(post.status, 405);
+}
+
+/// A stored username with control characters cannot travel in
+/// `X-Django-User`: the right password gets 401 with the challenge, counted
+/// and logged as the refusal `bad-user-row`, never as a grant.
+#[test]
+fn a_stored_username_with_control_characters_is_a_counted_refusal() {
+    let daemon = Daemon::start_edited(
+        "127.0.0.1:0",
+        "",
+        &["UPDATE auth_user SET username = 'er' || char(9) || 'in' WHERE username = 'erin'"],
+    );
+    let erin = "Basic ZXIJaW46ZXJpbi1wdw=="; // "er\tin:erin-pw"
+    let reply = daemon.get("/auth", &[("Authorization", erin)]);
+    assert_eq!(reply.status, 401);
+    assert!(reply.header("www-authenticate").is_some());
+    assert_eq!(reply.header("x-django-user"), None);
+    let metrics = daemon.get("/metrics", &[]);
+    assert_has_lines(
+        &metrics,
+        &["djauth_decisions_total{door=\"http\",site=\"demo\",result=\"bad-user-row\"} 1"],
+    );
+    assert!(
+        !metrics.body.contains("result=\"granted\""),
+        "{}",
+        metrics.body
+    );
 }
 
 #[test]

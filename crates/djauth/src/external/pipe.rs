@@ -56,8 +56,10 @@ impl fmt::Display for PipeError {
 
 /// Reads stdin (or any reader) to its end and splits it into the two lines.
 pub fn read_two_lines(reader: impl Read) -> Result<TwoLines, PipeError> {
-    let mut input = Zeroizing::new(Vec::with_capacity(256));
-    // One byte over the limit tells "too large" from "exactly the limit".
+    // Room for all that may be read, so the buffer never moves and leaves an
+    // unwiped copy of the password behind. One byte over the limit tells
+    // "too large" from "exactly the limit".
+    let mut input = Zeroizing::new(Vec::with_capacity(MAX_INPUT + 1));
     reader
         .take(MAX_INPUT as u64 + 1)
         .read_to_end(&mut input)

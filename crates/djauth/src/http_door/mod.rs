@@ -32,7 +32,7 @@ use tracing::Instrument;
 pub use settings::{HttpConfig, HttpListen, HttpSettings};
 
 use crate::config::ConfigError;
-use crate::door::{Answer, answer, log_outcome};
+use crate::door::{Answer, answer, log_outcome, settle};
 use crate::header_value::encode_groups;
 use request::{AUTH_PATH, Peer};
 
@@ -208,11 +208,14 @@ impl HttpDoor {
                 }
                 None => (Vec::new(), Ok(Decision::Denied(Denial::NoUser))),
             };
+            let decision = settle(site, &client, decision);
             log_outcome(DOOR, site, &user, &client, &decision);
-            match answer(site, &client, decision) {
-                Answer::Granted(username, identity) => {
-                    granted(username, identity.id, &identity.groups)
-                }
+            match answer(decision) {
+                Answer::Granted(identity) => granted(
+                    identity.username.into_bytes(),
+                    identity.id,
+                    &identity.groups,
+                ),
                 Answer::Unauthorized => {
                     let mut reply = plain(StatusCode::UNAUTHORIZED, "authentication required\n");
                     reply

@@ -57,6 +57,39 @@ pub fn demo_database(dir: &Path) -> PathBuf {
     db
 }
 
+/// Plants stored password values and other bad data in a copy of the demo database.
+pub fn edit_database(path: &Path, passwords: &[(&str, &str)], statements: &[&str]) {
+    if passwords.is_empty() && statements.is_empty() {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .connect()
+            .await
+            .unwrap();
+        for (username, encoded) in passwords {
+            let done = sqlx::query("UPDATE auth_user SET password = ? WHERE username = ?")
+                .bind(*encoded)
+                .bind(*username)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(done.rows_affected(), 1, "{username}");
+        }
+        for statement in statements {
+            sqlx::query(sqlx::AssertSqlSafe(*statement))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    });
+}
+
 /// Writes `dir/djauth.toml`: two KDF workers, the site `demo` on the SQLite
 /// database `db`, then `listeners` (TOML tables such as `[[fastcgi]]`) as
 /// given; returns its path.
