@@ -40,6 +40,23 @@ fn requests_round_trip() {
     }
 }
 
+/// A request's frame is allocated once at its final size: growing it would
+/// free an unwiped copy of the password.
+#[test]
+fn a_request_frame_never_moves_its_password() {
+    for length in [0, 100, 1_000, 60_000] {
+        let request = Request::Authenticate {
+            site: "demo".into(),
+            user: b"alice".to_vec(),
+            password: Zeroizing::new(vec![b'p'; length]),
+            requirement: "valid-user".into(),
+        };
+        let frame = request.encode().unwrap();
+        let fields = 4 + "alice".len() + 4 + length + 2 + "valid-user".len() + 2;
+        assert_eq!(frame.capacity(), HEADER_LEN + 2 + fields + 64, "{length}");
+    }
+}
+
 #[test]
 fn replies_round_trip() {
     for reply in [

@@ -171,8 +171,15 @@ pub fn frame_len(header: [u8; HEADER_LEN]) -> Result<usize, WireError> {
 struct Writer(Zeroizing<Vec<u8>>);
 
 impl Writer {
+    /// A frame with room for small fields.
     fn new(tag: u8) -> Writer {
-        let mut buf = Zeroizing::new(Vec::with_capacity(128));
+        Writer::for_fields(tag, &[])
+    }
+    /// A frame sized for `fields` (and a little more), so that writing them
+    /// never moves the buffer and leaves an unwiped copy of a password behind.
+    fn for_fields(tag: u8, fields: &[&[u8]]) -> Writer {
+        let room = fields.iter().map(|f| 2 + f.len()).sum::<usize>();
+        let mut buf = Zeroizing::new(Vec::with_capacity(HEADER_LEN + 2 + room + 64));
         buf.extend_from_slice(&[0, 0, 0, 0, VERSION, tag]);
         Writer(buf)
     }
@@ -259,11 +266,11 @@ impl Request {
                 password,
                 requirement,
             } => {
-                let mut w = Writer::new(TAG_AUTHENTICATE);
-                w.bytes(site.as_bytes())?;
-                w.bytes(user)?;
-                w.bytes(password)?;
-                w.bytes(requirement.as_bytes())?;
+                let fields = [site.as_bytes(), user, password, requirement.as_bytes()];
+                let mut w = Writer::for_fields(TAG_AUTHENTICATE, &fields);
+                for field in fields {
+                    w.bytes(field)?;
+                }
                 w.finish()
             }
             Request::Authorize {

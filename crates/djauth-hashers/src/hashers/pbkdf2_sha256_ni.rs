@@ -46,10 +46,12 @@ const PADDING: [u32; 8] = [0x8000_0000, 0, 0, 0, 0, 0, 0, 768];
 
 /// Writes PBKDF2-HMAC-SHA256(password, salt, iterations) with a 32-byte
 /// output into `out` and returns true, or returns false (and writes
-/// nothing) when this CPU lacks the instructions the kernel needs.
+/// nothing) when this CPU lacks the instructions the kernel needs (SHA,
+/// SSSE3, SSE4.1; SSE2 is part of x86-64).
 /// `iterations` 0 gives what 1 gives, as in RustCrypto's `pbkdf2`.
 pub(crate) fn derive(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8; 32]) -> bool {
     if !(std::arch::is_x86_feature_detected!("sha")
+        && std::arch::is_x86_feature_detected!("ssse3")
         && std::arch::is_x86_feature_detected!("sse4.1"))
     {
         return false;
