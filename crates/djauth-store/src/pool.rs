@@ -57,14 +57,21 @@ macro_rules! on_pool {
     };
 }
 
-/// Reads a text column; MySQL binary collations deliver bytes instead of text.
+/// Reads a text column; MySQL binary collations deliver bytes instead of
+/// text. Bytes that are not UTF-8 are a decoding error (a bad row), never
+/// patched up: a lossy copy of a stored hash could match a password.
 macro_rules! text {
     ($row:expr, $index:expr) => {
         match $row.try_get::<Option<String>, _>($index) {
             Ok(text) => Ok(text),
             Err(_) => $row
                 .try_get::<Option<Vec<u8>>, _>($index)
-                .map(|bytes| bytes.map(|b| String::from_utf8_lossy(&b).into_owned())),
+                .and_then(|bytes| {
+                    bytes
+                        .map(String::from_utf8)
+                        .transpose()
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+                }),
         }
     };
 }

@@ -148,6 +148,48 @@ async fn a_replaced_file_is_read_afresh() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stored value that is not UTF-8 (a BLOB, or TEXT holding other bytes)
+/// is a bad row, never a lossy copy: "salt\xff" read as "salt\u{fffd}"
+/// would let the password of a hash made with that salt in.
+#[tokio::test]
+async fn stored_values_that_are_not_utf8_are_bad_rows() {
+    use sqlx::ConnectOptions;
+    let dir = std::env::temp_dir().join(format!("djauth-store-bytes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("db.sqlite3");
+    std::fs::copy(demo_db_path(), &db).unwrap();
+    let bad = b"pbkdf2_sha256$1000$salt\xff$x".to_vec();
+    {
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&db)
+            .connect()
+            .await
+            .unwrap();
+        for sql in [
+            "UPDATE auth_user SET password = ? WHERE username = 'alice'",
+            "UPDATE auth_user SET password = CAST(? AS TEXT) WHERE username = 'bob'",
+        ] {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(bad.clone())
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(done.rows_affected(), 1);
+        }
+    }
+    let url = DatabaseUrl::Sqlite { path: db };
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    for user in ["alice", "bob"] {
+        let found = store.find_user(user).await;
+        assert!(
+            matches!(found, Err(StoreError::BadRow { .. })),
+            "{user}: {found:?}"
+        );
+    }
+    assert!(store.find_user("frank").await.unwrap().is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn demo_db_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3")
 }
