@@ -203,6 +203,18 @@ impl Site {
             Ok((Some(user), _)) if !user.is_active => {
                 Ok(Lookup::Refused(Decision::Denied(Denial::Inactive)))
             }
+            // No front door can carry such a name (a header, a FastCGI
+            // variable, Apache's environment): refused before any password
+            // is verified, so its timing says nothing about the password.
+            Ok((Some(user), _)) if user.username.chars().any(char::is_control) => {
+                tracing::warn!(
+                    site = %self.name,
+                    user = ?user.username,
+                    user_id = user.id,
+                    "the stored username contains control characters; refused"
+                );
+                Ok(Lookup::Refused(Decision::Denied(Denial::BadUserRow)))
+            }
             Ok((Some(user), read_at)) => Ok(Lookup::Active(user, read_at)),
             Err(e) => match &e {
                 StoreError::DuplicateUser(name) => {

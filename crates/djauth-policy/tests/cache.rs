@@ -142,6 +142,29 @@ async fn long_usernames_are_read_every_time() {
     assert_eq!(decision.unwrap(), Decision::NotFound);
 }
 
+/// A stored username with control characters (no front door can carry it)
+/// is refused before its password is checked: the right password costs the
+/// dummy hash every time, as a wrong one does, and is never remembered.
+#[tokio::test]
+async fn a_username_with_control_characters_is_refused_at_equal_cost() {
+    let (site, db) = site("control-name", CacheConfig::default()).await;
+    execute(
+        &db.0,
+        "UPDATE auth_user SET username = 'er' || char(9) || 'in' WHERE username = 'erin'",
+    )
+    .await;
+    for (n, password) in [&b"erin-pw"[..], b"erin-pw", b"wrong-pw"]
+        .into_iter()
+        .enumerate()
+    {
+        let decision = site.authenticate(b"er\tin", password, &valid_user()).await;
+        assert_eq!(decision.unwrap(), Decision::Denied(Denial::BadUserRow));
+        assert_eq!(site.kdf().runs(), n as u64 + 1);
+    }
+    let decision = site.authorize(Some(b"er\tin"), &valid_user()).await;
+    assert_eq!(decision.unwrap(), Decision::Denied(Denial::BadUserRow));
+}
+
 #[tokio::test]
 async fn wrong_passwords_are_never_cached_and_always_pay() {
     let (site, _db) = site("wrong", CacheConfig::default()).await;

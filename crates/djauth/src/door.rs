@@ -3,7 +3,7 @@
 
 use djauth_policy::{Decision, Denial, Identity, PolicyError, Site};
 
-use crate::header_value::{LoggedName, is_plain};
+use crate::header_value::LoggedName;
 use crate::metrics;
 
 /// The site a request names, or the only configured site when it names none.
@@ -61,30 +61,9 @@ pub fn log_outcome(
     metrics::count_decision(door, site.name(), counted);
 }
 
-/// A grant whose stored username cannot travel in a header or a reply
-/// (it has control characters) becomes the refusal `bad-user-row`, so it is
-/// logged, counted and answered as one. Every front door calls this before
-/// [`log_outcome`].
-pub fn settle(
-    site: &Site,
-    client: &str,
-    decision: Result<Decision, PolicyError>,
-) -> Result<Decision, PolicyError> {
-    match decision {
-        Ok(Decision::Granted(identity)) if !is_plain(&identity.username) => {
-            tracing::warn!(
-                site = site.name(), user = ?identity.username, client = %LoggedName(client.as_bytes()),
-                "the stored username contains control characters; login refused"
-            );
-            Ok(Decision::Denied(Denial::BadUserRow))
-        }
-        other => other,
-    }
-}
-
 /// What a front door that speaks in HTTP statuses answers.
 pub enum Answer {
-    /// 200: who the user is (a settled grant: the name is safe in a header).
+    /// 200: who the user is (policy never grants a name with control characters).
     Granted(Identity),
     /// 401: no, wrong or refused credentials.
     Unauthorized,
@@ -94,7 +73,7 @@ pub enum Answer {
     Error,
 }
 
-/// Maps a [`settle`]d decision onto HTTP statuses.
+/// Maps a decision onto HTTP statuses.
 pub fn answer(decision: Result<Decision, PolicyError>) -> Answer {
     match decision {
         Ok(Decision::Granted(identity)) => Answer::Granted(identity),

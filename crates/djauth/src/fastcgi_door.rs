@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::config::FastcgiSettings;
-use crate::door::{Answer, answer, find_site, log_outcome, settle};
+use crate::door::{Answer, answer, find_site, log_outcome};
 use crate::header_value::encode_groups;
 
 /// Apache sends a whole request at once; a connection that has not
@@ -193,7 +193,6 @@ impl FastcgiDoor {
             }
             (_, None) => Ok(Decision::Denied(Denial::NoUser)),
         };
-        let decision = settle(site, &client, decision);
         log_outcome(DOOR, site, user.unwrap_or_default(), &client, &decision);
         match answer(decision) {
             Answer::Granted(identity) => Reply {

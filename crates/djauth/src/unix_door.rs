@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::config::{ConfigError, UnixSettings};
-use crate::door::{find_site, log_outcome, settle};
+use crate::door::{find_site, log_outcome};
 use crate::header_value::LoggedName;
 
 /// This front door's name in logs and metrics.
@@ -235,7 +235,6 @@ impl UnixDoor {
             }
             _ => site.authorize(Some(user), &requirement).await,
         };
-        let decision = settle(site, client, decision);
         log_outcome(DOOR, site, user, client, &decision);
         match decision {
             Ok(Decision::Granted(identity)) => Reply::Granted {

@@ -32,7 +32,7 @@ use tracing::Instrument;
 pub use settings::{HttpConfig, HttpListen, HttpSettings};
 
 use crate::config::ConfigError;
-use crate::door::{Answer, answer, log_outcome, settle};
+use crate::door::{Answer, answer, log_outcome};
 use crate::header_value::encode_groups;
 use request::{AUTH_PATH, Peer};
 
@@ -208,7 +208,6 @@ impl HttpDoor {
                 }
                 None => (Vec::new(), Ok(Decision::Denied(Denial::NoUser))),
             };
-            let decision = settle(site, &client, decision);
             log_outcome(DOOR, site, &user, &client, &decision);
             match answer(decision) {
                 Answer::Granted(identity) => granted(
