@@ -1,7 +1,14 @@
 //! What every front door shares: choosing the site, logging and counting
 //! the outcome, and mapping it onto HTTP statuses.
 
+use std::future::Future;
+use std::io;
+use std::mem::MaybeUninit;
+
 use djauth_policy::{Decision, Denial, Identity, PolicyError, Site};
+use socket2::SockRef;
+use tokio::io::Interest;
+use tokio::net::{TcpStream, UnixStream};
 
 use crate::header_value::LoggedName;
 use crate::metrics;
@@ -80,5 +87,46 @@ pub fn answer(decision: Result<Decision, PolicyError>) -> Answer {
         Ok(Decision::Denied(Denial::RequirementNotMet)) => Answer::Forbidden,
         Ok(Decision::NotFound | Decision::Denied(_)) => Answer::Unauthorized,
         Err(_) => Answer::Error,
+    }
+}
+
+/// A connection whose peer may hang up while its request is being decided.
+pub trait Peer {
+    /// Resolves once the peer has hung up (`true`) or sent more bytes
+    /// (`false`, e.g. a pipelined request); reads nothing.
+    fn hung_up(&self) -> impl Future<Output = bool> + Send;
+}
+
+impl Peer for TcpStream {
+    async fn hung_up(&self) -> bool {
+        let mut probe = [0u8; 1];
+        !matches!(self.peek(&mut probe).await, Ok(n) if n > 0)
+    }
+}
+
+impl Peer for UnixStream {
+    async fn hung_up(&self) -> bool {
+        let mut probe = [MaybeUninit::<u8>::uninit(); 1];
+        loop {
+            if self.readable().await.is_err() {
+                return true;
+            }
+            match self.try_io(Interest::READABLE, || SockRef::from(self).peek(&mut probe)) {
+                Ok(n) => return n == 0,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(_) => return true,
+            }
+        }
+    }
+}
+
+/// The result of `work`, or `None` if `peer` hangs up first: a check that
+/// nobody waits for any more is dropped, and with it its place in the queue
+/// for a password hash, instead of delaying everybody else's.
+pub async fn unless_hung_up<F: Future>(peer: &impl Peer, work: F) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        done = &mut work => Some(done),
+        gone = peer.hung_up() => if gone { None } else { Some(work.await) },
     }
 }

@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::config::FastcgiSettings;
-use crate::door::{Answer, answer, find_site, log_outcome};
+use crate::door::{Answer, answer, find_site, log_outcome, unless_hung_up};
 use crate::header_value::encode_groups;
 
 /// Apache sends a whole request at once; a connection that has not
@@ -136,7 +136,10 @@ impl FastcgiDoor {
                     ),
                     Event::Request(request) => {
                         let close = !request.keep_conn;
-                        (self.answer(request).await, close)
+                        match unless_hung_up(&stream, self.answer(request)).await {
+                            Some(bytes) => (bytes, close),
+                            None => return Err("the web server hung up before the answer".into()),
+                        }
                     }
                 };
                 write_all(&mut stream, &bytes).await?;

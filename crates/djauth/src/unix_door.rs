@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::config::{ConfigError, UnixSettings};
-use crate::door::{find_site, log_outcome};
+use crate::door::{find_site, log_outcome, unless_hung_up};
 use crate::header_value::LoggedName;
 
 /// This front door's name in logs and metrics.
@@ -172,7 +172,10 @@ impl UnixDoor {
             .map_err(|_| "no complete request in time; closing".to_string())?
             .map_err(|e| e.to_string())?;
             let (reply, keep) = match Request::decode(&payload) {
-                Ok(request) => (self.answer(request, &client).await, true),
+                Ok(request) => match unless_hung_up(&stream, self.answer(request, &client)).await {
+                    Some(reply) => (reply, true),
+                    None => return Err("the module hung up before the answer".into()),
+                },
                 Err(e) => {
                     tracing::warn!(client = %LoggedName(client.as_bytes()), "bad request on the unix socket: {e}");
                     (

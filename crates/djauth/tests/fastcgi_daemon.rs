@@ -472,6 +472,37 @@ fn a_stored_username_with_control_characters_is_refused_as_a_bad_row() {
     assert_eq!(daemon.authn(b"alice", b"alice-pw", &[]), 200);
 }
 
+/// A web server that hangs up before its answer takes the check with it:
+/// 20 abandoned requests are not decided (nor their hashes queued ahead of
+/// everybody else's).
+#[test]
+fn checks_for_a_web_server_that_hung_up_are_dropped() {
+    let (daemon, _) = Daemon::start_on(None, &[], &[]);
+    for n in 0..20 {
+        let password = format!("abandoned-{n}");
+        let params: [(&str, &[u8]); 5] = [
+            ("FCGI_ROLE", b"AUTHORIZER"),
+            ("FCGI_APACHE_ROLE", b"AUTHENTICATOR"),
+            ("REMOTE_USER", b"alice"),
+            ("REMOTE_PASSWD", password.as_bytes()),
+            ("REMOTE_ADDR", b"127.0.0.1"),
+        ];
+        let mut stream = daemon.connect();
+        stream.write_all(&authorizer_request(1, &params)).unwrap();
+    }
+    assert_eq!(daemon.authn(b"bob", b"bob-pw", &[]), 200);
+    std::thread::sleep(Duration::from_millis(500));
+    let log = daemon.process.log();
+    let decided = log
+        .lines()
+        .filter(|l| l.contains("denied") && l.contains("user=\"alice\""))
+        .count();
+    assert!(
+        decided <= 2,
+        "{decided} abandoned checks were decided:\n{log}"
+    );
+}
+
 #[test]
 fn a_silent_connection_is_closed_after_the_request_deadline() {
     let daemon = Daemon::start();

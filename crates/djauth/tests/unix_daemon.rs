@@ -143,6 +143,37 @@ fn answers_like_the_fastcgi_door() {
     assert_eq!(client.idle_count(), 1);
 }
 
+/// A module that hangs up before its answer (Apache's child killed, a
+/// timeout) takes its check with it: the password hashes of 20 abandoned
+/// requests are not run and not logged as decisions, so they cannot delay
+/// everybody else's.
+#[test]
+fn checks_for_a_module_that_hung_up_are_dropped() {
+    let daemon = Daemon::start();
+    for n in 0..20 {
+        let frame = authenticate("alice", &format!("abandoned-{n}"), "valid-user")
+            .encode()
+            .unwrap();
+        let mut stream = UnixStream::connect(&daemon.socket).unwrap();
+        stream.write_all(&frame).unwrap();
+    }
+    let client = Client::new();
+    assert!(matches!(
+        daemon.ask(&client, &authenticate("bob", "bob-pw", "valid-user")),
+        Reply::Granted { .. }
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = daemon.process.log();
+    let decided = log
+        .lines()
+        .filter(|l| l.contains("denied") && l.contains("user=\"alice\""))
+        .count();
+    assert!(
+        decided <= 2,
+        "{decided} abandoned checks were decided:\n{log}"
+    );
+}
+
 #[test]
 fn bad_sites_and_requirements_are_errors_not_answers() {
     let daemon = Daemon::start();
