@@ -253,6 +253,21 @@ impl Daemon {
         self.log.lines.lock().unwrap().0.join("\n")
     }
 
+    /// Panics if more than `at_most` refusals of `user` were logged (checks
+    /// dropped unanswered are not logged), showing the log.
+    pub fn assert_denials_at_most(&self, user: &str, at_most: usize) {
+        let log = self.log();
+        let needle = format!("user=\"{user}\"");
+        let decided = log
+            .lines()
+            .filter(|l| l.contains("denied") && l.contains(&needle))
+            .count();
+        assert!(
+            decided <= at_most,
+            "{decided} checks of {user} were decided:\n{log}"
+        );
+    }
+
     /// The log so far, once a line containing `needle` has arrived (or after 5 s).
     pub fn log_with(&self, needle: &str) -> String {
         self.wait_for_line(|line| line.contains(needle), Duration::from_secs(5));
