@@ -90,20 +90,23 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def django_database(request, workdir):
-    """build(backend, name, spec) -> DjangoDatabase (see django_tool.py for `spec`).
+    """build(backend, name, spec, server=None) -> DjangoDatabase (see django_tool.py for `spec`).
+
+    `server`: a PostgresServer or MariadbServer of the caller's; by default
+    the session's shared one.
 
     PostgreSQL: the read-only role gets SELECT on exactly the documented
     tables; MariaDB: on the whole database (as documented). Both are checked
     to read and not to write.
     """
 
-    def build(backend, name, spec, pbkdf2_iterations=CHEAP_PBKDF2):
-        server = None
+    def build(backend, name, spec, pbkdf2_iterations=CHEAP_PBKDF2, server=None):
         if backend == "sqlite":
             path = workdir / f"{name}.sqlite3"
             admin, readonly = str(path), f"sqlite://{path}"
         else:
-            server = request.getfixturevalue("postgres_server" if backend == "postgres" else "mariadb_server")
+            if server is None:
+                server = request.getfixturevalue("postgres_server" if backend == "postgres" else "mariadb_server")
             server.create_database(name)
             admin, readonly = server.admin_url(name), server.readonly_url(name)
         built = run_django(backend, admin, "build", spec, pbkdf2_iterations=pbkdf2_iterations)

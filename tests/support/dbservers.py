@@ -20,6 +20,9 @@ directly:
     djauth gets server.readonly_url("site")
     server.restart(); server.stop()
 
+With `tls=TlsFiles(...)` (tests/support/tlsfiles.py) a server also accepts
+TLS on its port with that certificate; clients choose whether to use it.
+
 PostgreSQL refuses to run as root, so as root the server runs as the
 `postgres` OS user that the Debian package creates. A missing server binary
 fails the test run with a message naming the Debian package; it never skips.
@@ -70,9 +73,10 @@ class _Server:
     kind = ""
     scheme = ""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, tls=None):
         self.root = Path(root or tempfile.mkdtemp(prefix=f"djauth-{self.kind}-"))
         self.root.mkdir(parents=True, exist_ok=True)
+        self.tls = tls
         self.data = self.root / "data"
         self.socket_dir = self.root / "socket"
         self.log = self.root / "server.log"
@@ -159,8 +163,8 @@ class PostgresServer(_Server):
     scheme = "postgres"
     stop_signal = signal.SIGINT  # "fast shutdown"
 
-    def __init__(self, root=None):
-        super().__init__(root)
+    def __init__(self, root=None, tls=None):
+        super().__init__(root, tls)
         self.bindir = postgres_bindir()
         self.run_as = {}
         if os.geteuid() == 0:
@@ -197,6 +201,19 @@ class PostgresServer(_Server):
         )
         pwfile.unlink()
 
+    def _tls_options(self):
+        """postgres -c options serving TLS with copies of the files the server user owns (it insists on a private key)."""
+        if not self.tls:
+            return []
+        own = self.root / "tls"
+        own.mkdir(exist_ok=True)
+        self._own(own)
+        for name, source in (("server.pem", self.tls.cert), ("server.key", self.tls.key)):
+            shutil.copyfile(source, own / name)
+            (own / name).chmod(0o600)
+            self._own(own / name)
+        return ["-c", "ssl=on", "-c", f"ssl_cert_file={own / 'server.pem'}", "-c", f"ssl_key_file={own / 'server.key'}"]
+
     def _spawn(self):
         self.proc = self._popen(
             [
@@ -209,6 +226,7 @@ class PostgresServer(_Server):
                 "-c", "synchronous_commit=off",
                 "-c", "full_page_writes=off",
                 "-c", "max_connections=200",
+                *self._tls_options(),
             ],
             **self.run_as,
         )
@@ -290,8 +308,8 @@ class MariadbServer(_Server):
     scheme = "mysql"
     stop_signal = signal.SIGTERM
 
-    def __init__(self, root=None):
-        super().__init__(root)
+    def __init__(self, root=None, tls=None):
+        super().__init__(root, tls)
         self.bin = mariadb_binaries()
         self.socket = self.socket_dir / "mysqld.sock"
         self.user_opt = ["--user=root"] if os.geteuid() == 0 else []
@@ -327,6 +345,8 @@ class MariadbServer(_Server):
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_general_ci",
                 "--max-connections=200",
+                *([f"--ssl-cert={self.tls.cert}", f"--ssl-key={self.tls.key}", f"--ssl-ca={self.tls.ca}"]
+                  if self.tls else []),
                 *self.user_opt,
             ]
         )
@@ -387,11 +407,11 @@ class MariadbServer(_Server):
         return subprocess.run(args, capture_output=True, timeout=60).returncode == 0
 
 
-def _server_fixture(cls):
+def started_server(cls, **kw):
     """Start a server or fail the run loudly (never skip: a missing server is a missing dependency)."""
     server = None
     try:
-        server = cls()
+        server = cls(**kw)
         server.start()
     except ServerError as e:
         if server is not None:
@@ -403,7 +423,7 @@ def _server_fixture(cls):
 @pytest.fixture(scope="session")
 def postgres_server():
     """A private PostgreSQL on 127.0.0.1 for the whole session."""
-    server = _server_fixture(PostgresServer)
+    server = started_server(PostgresServer)
     yield server
     server.cleanup()
 
@@ -411,6 +431,6 @@ def postgres_server():
 @pytest.fixture(scope="session")
 def mariadb_server():
     """A private MariaDB on 127.0.0.1 for the whole session."""
-    server = _server_fixture(MariadbServer)
+    server = started_server(MariadbServer)
     yield server
     server.cleanup()
