@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use harness::{ScratchDir, demo_database, edit_database};
 
 const ALICE: &str = "Basic YWxpY2U6YWxpY2UtcHc="; // alice:alice-pw
@@ -173,6 +175,35 @@ fn grants_carry_the_stored_user_and_denials_the_challenge() {
         "{log}"
     );
     assert!(!log.contains("alice-pw") && !log.contains(ALICE), "{log}");
+}
+
+/// Case C01 with its own stored hash: józef's password `Pässwörd-123` sent
+/// as UTF-8 (A) and as Latin-1 (B) is granted; invalid bytes (C) and the
+/// Latin-1 reading of the UTF-8 bytes (what mod_wsgi hands Django) are not.
+#[test]
+fn c01_non_ascii_credentials_in_either_encoding() {
+    let hash = "pbkdf2_sha256$1000$saltA1000$B8H88bNLmC2FWv++9KWzHWHlMn3wn6txryw8ASvqRgs=";
+    let edit = format!("UPDATE auth_user SET password = '{hash}' WHERE username = 'józef'");
+    let daemon = Daemon::start_edited("127.0.0.1:0", "", &[&edit]);
+    for (what, credentials) in [
+        ("A, UTF-8", "Basic asOzemVmOlDDpHNzd8O2cmQtMTIz"),
+        ("B, Latin-1", "Basic avN6ZWY6UORzc3f2cmQtMTIz"),
+    ] {
+        let reply = daemon.get("/auth", &[("Authorization", credentials)]);
+        assert_eq!(reply.status, 200, "{what}: {reply:?}");
+        assert_eq!(reply.header("x-django-user"), Some("józef"), "{what}");
+    }
+    let mojibake = format!("Basic {}", STANDARD.encode("józef:PÃ¤sswÃ¶rd-123"));
+    let invalid = format!("Basic {}", STANDARD.encode(b"\xff\xfe:\xc3"));
+    for (what, credentials) in [("C, invalid bytes", invalid), ("mojibake", mojibake)] {
+        let reply = daemon.get("/auth", &[("Authorization", &credentials)]);
+        assert_eq!(reply.status, 401, "{what}: {reply:?}");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Basic realm=\"Django\", charset=\"UTF-8\""),
+            "{what}"
+        );
+    }
 }
 
 #[test]
