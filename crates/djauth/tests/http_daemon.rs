@@ -470,6 +470,72 @@ fn fifty_concurrent_requests_with_new_credentials_run_one_hash() {
     );
 }
 
+#[test]
+fn concurrent_argon2_checks_hold_at_most_kdf_workers_blocks_of_memory() {
+    // Case C14: an argon2id hash at Django's parameters (m = 102400 KiB, so
+    // 100 MiB per check while it runs, p = 8) stored for alice, then 8 wrong
+    // passwords at once (never cached, so 8 real checks). The test daemon has
+    // kdf_workers = 2: its peak RSS grows by two checks' memory, not eight.
+    const C14: &str =
+        "argon2$argon2id$v=19$m=102400,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw";
+    const CHECK_MIB: u64 = 100;
+    let edit = format!("UPDATE auth_user SET password = '{C14}' WHERE username = 'alice'");
+    let daemon = Daemon::start_edited("127.0.0.1:0", "", &[&edit]);
+    // A first check (PBKDF2) opens the pool and warms everything but argon2.
+    let erin = format!("Basic {}", STANDARD.encode("erin:erin-pw"));
+    assert_eq!(daemon.get("/auth", &[("Authorization", &erin)]).status, 200);
+    let before = proc_status_mib(daemon.process.pid(), "VmHWM:");
+
+    let barrier = std::sync::Barrier::new(8);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|i| {
+                let (daemon, barrier) = (&daemon, &barrier);
+                scope.spawn(move || {
+                    let credentials =
+                        format!("Basic {}", STANDARD.encode(format!("alice:wrong-{i}")));
+                    let mut stream = daemon.connect();
+                    barrier.wait();
+                    send(&mut stream, "/auth", &[("Authorization", &credentials)]);
+                    read_reply(&mut BufReader::new(stream)).status
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, vec![401; 8]);
+    let right = format!("Basic {}", STANDARD.encode("alice:secret"));
+    assert_eq!(
+        daemon.get("/auth", &[("Authorization", &right)]).status,
+        200
+    );
+
+    let metrics = daemon.get("/metrics", &[]);
+    assert_has_lines(
+        &metrics,
+        &["djauth_kdf_seconds_count{algorithm=\"argon2\"} 9"],
+    );
+    let grown = proc_status_mib(daemon.process.pid(), "VmHWM:").saturating_sub(before);
+    assert!(
+        (CHECK_MIB * 3 / 2..CHECK_MIB * 3).contains(&grown),
+        "peak RSS grew by {grown} MiB: two argon2 checks at once hold about {} MiB",
+        2 * CHECK_MIB
+    );
+}
+
+/// A `/proc/PID/status` field given in kB (`VmRSS:`, `VmHWM:`), in MiB.
+fn proc_status_mib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    let kib: u64 = line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib / 1024
+}
+
 /// Panics unless every one of `lines` is a whole line of the reply's body.
 fn assert_has_lines(reply: &Reply, lines: &[&str]) {
     for line in lines {
