@@ -43,6 +43,8 @@ LOCATIONS = [
     "dj-apache-user",
     "dj-unknown-site",
     "dj-chain-agents",
+    "dj-c05-all",
+    "dj-c05-trap",
 ]
 
 
@@ -180,6 +182,19 @@ def test_authz_providers(web, path, allowed, refused):
         assert web.get(path, user, f"{user}-pw").status == 401, (path, user)
     # A wrong password never reaches the group rule.
     assert web.get(path, allowed[0], "wrong").status == 401
+
+
+def test_c05_require_all_combines_valid_user_and_group(web):
+    assert web.get("/dj-c05-all/", "alice", "alice-pw").status == 200
+    for user, password in [("bob", "bob-pw"), ("alice", "wrong"), ("carol", "carol-pw")]:
+        assert web.get("/dj-c05-all/", user, password).status == 401, user
+    assert web.get("/dj-c05-all/", None, None).status == 401
+
+
+def test_c05_bare_valid_user_beside_a_group_rule_lets_everybody_in(web):
+    # The trap README.md warns about, shown to bite: bob is in no group.
+    assert web.get("/dj-c05-trap/", "bob", "bob-pw").status == 200
+    assert web.get("/dj-c05-trap/", "bob", "wrong").status == 401
 
 
 # --- chaining with the file provider (C07) ------------------------------------------
