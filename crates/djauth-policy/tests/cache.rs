@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use djauth_hashers::{HasherConfig, Hashers};
+use djauth_hashers::{Algorithm, HasherConfig, Hashers};
 use djauth_policy::{CacheConfig, Decision, Denial, KdfPool, RequirementSet, Site};
 use djauth_store::{DatabaseUrl, Store, StoreOptions};
 use sqlx::ConnectOptions;
@@ -19,6 +19,10 @@ impl Drop for Copy {
 }
 
 async fn site(test: &str, cache: CacheConfig) -> (Site, Copy) {
+    site_with(test, cache, HasherConfig::default()).await
+}
+
+async fn site_with(test: &str, cache: CacheConfig, hashers: HasherConfig) -> (Site, Copy) {
     let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/db.sqlite3");
     let dir = std::env::temp_dir().join(format!("djauth-cache-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -26,7 +30,7 @@ async fn site(test: &str, cache: CacheConfig) -> (Site, Copy) {
     std::fs::copy(demo, &db).unwrap();
     let url = DatabaseUrl::Sqlite { path: db.clone() };
     let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
-    let hashers = Arc::new(Hashers::new(HasherConfig::default()).unwrap());
+    let hashers = Arc::new(Hashers::new(hashers).unwrap());
     let site = Site::new("demo", store, hashers, KdfPool::new(2)).with_cache(cache);
     (site, Copy(db))
 }
@@ -190,6 +194,67 @@ async fn wrong_passwords_are_never_cached_and_always_pay() {
             .unwrap()
     ));
     assert_eq!(site.kdf().runs(), 4);
+}
+
+/// Case C17's trigger as written, with every change read at once
+/// (`cache_freshness = 0`): 200 requests with the right password run one
+/// hash; a password change and then a deactivation are refused at the next
+/// request; 200 wrong passwords run 200 hashes. alice's stored hash is a
+/// cheap MD5 one (an enabled, not preferred, hasher: no harden_runtime), so
+/// the counts are about the cache, not the cost.
+#[tokio::test]
+async fn c17_trigger_one_hash_for_200_right_passwords_and_one_for_every_wrong_one() {
+    // Django's MD5PasswordHasher for "alice-pw" and for "new-pw", salt "c17salt".
+    const ALICE_PW: &str = "md5$c17salt$dc3514b957a8969d81c2e0387307e45d";
+    const NEW_PW: &str = "md5$c17salt$84da39a81b129c71acbbb2fce5540a3f";
+    let set_password =
+        |hash: &str| format!("UPDATE auth_user SET password = '{hash}' WHERE username = 'alice'");
+    let mut hashers = HasherConfig::default();
+    hashers.enabled.push(Algorithm::Md5);
+    let immediate = CacheConfig {
+        freshness: Duration::ZERO,
+        ..CacheConfig::default()
+    };
+    let (site, db) = site_with("c17", immediate, hashers).await;
+    execute(&db.0, &set_password(ALICE_PW)).await;
+
+    for _ in 0..200 {
+        let decision = site
+            .authenticate(b"alice", b"alice-pw", &valid_user())
+            .await;
+        assert!(granted(&decision.unwrap()));
+    }
+    assert_eq!(site.kdf().runs(), 1);
+
+    execute(&db.0, &set_password(NEW_PW)).await;
+    let decision = site
+        .authenticate(b"alice", b"alice-pw", &valid_user())
+        .await;
+    assert_eq!(decision.unwrap(), Decision::Denied(Denial::WrongPassword));
+    let decision = site.authenticate(b"alice", b"new-pw", &valid_user()).await;
+    assert!(granted(&decision.unwrap()));
+
+    execute(
+        &db.0,
+        "UPDATE auth_user SET is_active = 0 WHERE username = 'alice'",
+    )
+    .await;
+    let decision = site.authenticate(b"alice", b"new-pw", &valid_user()).await;
+    assert_eq!(decision.unwrap(), Decision::Denied(Denial::Inactive));
+    execute(
+        &db.0,
+        "UPDATE auth_user SET is_active = 1 WHERE username = 'alice'",
+    )
+    .await;
+
+    let before = site.kdf().runs();
+    for n in 1..=200 {
+        let decision = site
+            .authenticate(b"alice", b"wrong-pw", &valid_user())
+            .await;
+        assert_eq!(decision.unwrap(), Decision::Denied(Denial::WrongPassword));
+        assert_eq!(site.kdf().runs(), before + n);
+    }
 }
 
 #[tokio::test]
