@@ -14,6 +14,13 @@ On PostgreSQL with `pool_max_connections = 3`:
    about a second (never 401, never 200). When the lock is released the
    blocked checks finish with their right answers and djauth answers
    normally again.
+
+And the case's trigger as written, with `pool_max_connections = 8`: 256
+concurrent clients send 10,000 requests mixing right password, wrong
+password, unknown user and a query the server refuses (500); the server
+never holds more than 8 djauth sessions, they are opened once and reused
+(none opened in the last 1,000 answers), and all of them are idle afterwards
+(test_c19_ten_thousand_requests_from_256_clients).
 """
 
 import json
@@ -56,15 +63,17 @@ def mixed_requests(n):
 class Timed:
     """One FastCGI check on its own thread: status and completion time."""
 
-    def __init__(self, port, user, password, expected):
-        self.port, self.user, self.password, self.expected = port, user, password, expected
-        self.status = self.user_back = self.done_at = self.error = None
+    def __init__(self, port, user, password, expected, require=None):
+        self.port, self.user, self.password, self.expected, self.require = port, user, password, expected, require
+        self.status = self.user_back = self.started_at = self.done_at = self.error = None
 
     def __call__(self, barrier=None):
         if barrier is not None:
             barrier.wait()
+        self.started_at = time.monotonic()
         try:
-            resp = fcgi.authenticate(self.port, self.user.encode(), self.password.encode(), timeout=60)
+            resp = fcgi.authenticate(self.port, self.user.encode(), self.password.encode(), require=self.require,
+                                     timeout=60)
             self.status, self.user_back = resp.status, resp.header("Variable-DJANGO_USER")
         except Exception as e:  # reported by the assertions
             self.error = repr(e)
@@ -118,20 +127,36 @@ class ConnectionLog:
         self.db, self.path = db, db.server.log
         self.offset = self.path.stat().st_size
 
-    def max_concurrent(self):
-        text = self.path.read_bytes()[self.offset:].decode("utf-8", "replace")
+    def position(self):
+        """Where the log ends now (for `between`)."""
+        return self.path.stat().st_size
+
+    def between(self, start=None, end=None):
+        """(peak open at once, sessions opened, open at `end`) for the log from
+        `start` (default: when this log was made) to `end` (default: now);
+        sessions opened before `start` and still open count as open."""
+        data = self.path.read_bytes()
+        # a position taken while the server was writing may fall inside a line: that line goes after it
+        start = self.offset if start is None else max(self.offset, data.rfind(b"\n", 0, start) + 1)
+        end = len(data) if end is None else data.rfind(b"\n", 0, end) + 1
         who = f"user={READONLY_USER} database={self.db.name}"
         open_pids, peak, sessions = set(), 0, 0
-        for line in text.splitlines():
-            m = re.search(r"\[(\d+)\] LOG:\s+(connection authorized|disconnection):", line)
-            if not m or who not in line:
-                continue
-            if m.group(2) == "connection authorized":
-                open_pids.add(m.group(1))
-                sessions += 1
-                peak = max(peak, len(open_pids))
-            else:
-                open_pids.discard(m.group(1))
+        for counting, text in ((False, data[self.offset:start]), (True, data[start:end])):
+            peak = len(open_pids)
+            for line in text.decode("utf-8", "replace").splitlines():
+                m = re.search(r"\[(\d+)\] LOG:\s+(connection authorized|disconnection):", line)
+                if not m or who not in line:
+                    continue
+                if m.group(2) == "connection authorized":
+                    open_pids.add(m.group(1))
+                    sessions += counting
+                    peak = max(peak, len(open_pids))
+                else:
+                    open_pids.discard(m.group(1))
+        return peak, sessions, len(open_pids)
+
+    def max_concurrent(self):
+        peak, sessions, _ = self.between()
         return peak, sessions
 
 
@@ -224,3 +249,164 @@ def test_saturated_pool_fails_closed_and_recovers(db, workdir, summary):
     timeouts = [line for line in (workdir / "c19_lock.log").read_text().splitlines()
                 if "ERROR" in line and "pool timed out" in line]
     assert len(timeouts) == len(early) + 1, timeouts
+
+
+# C19 as written: 256 concurrent clients, 10,000 requests, pool of 8.
+C19_POOL = 8
+C19_CLIENTS = 256
+C19_TOTAL = 10_000
+C19_WINDOW = 1_000  # "the first and the last thousand requests"
+# A requirement that makes djauth run its permissions query (users are not superusers).
+NEEDS_PERMISSIONS = "perm:svn.commit_repo"
+# The table the erroring query reads and the read-only role loses SELECT on.
+DENIED_TABLE = "auth_permission"
+
+
+def c19_requests(n):
+    """(username, password, expected status, DJANGO_REQUIRE) in a fixed four-way mix:
+    right password (200), wrong password (401), unknown user (401), and the right
+    password at a location requiring a permission, whose query the server refuses (500)."""
+    out = []
+    for i in range(n):
+        user, password = USERS[(i // 4) % len(USERS)]
+        kind = i % 4
+        if kind == 0:
+            out.append((user, password, 200, None))
+        elif kind == 1:
+            out.append((user, "wrong-" + password, 401, None))
+        elif kind == 2:
+            out.append((f"ghost{i}", password, 401, None))
+        else:
+            out.append((user, password, 500, NEEDS_PERMISSIONS))
+    return out
+
+
+def clients(port, requests, n_clients, log, marks):
+    """`n_clients` threads, released together by a barrier, each sending its share
+    of `requests` one after the other (one FastCGI connection per request, as
+    mod_authnz_fcgi does), so `n_clients` checks are in flight until the last
+    ones. When the number of answers reaches a count in `marks`, the server log's
+    position is noted there. Returns the Timed checks, in request order."""
+    checks = [Timed(port, *r) for r in requests]
+    barrier = threading.Barrier(n_clients)
+    counter = {"done": 0}
+    counting = threading.Lock()
+
+    def client(k):
+        barrier.wait()
+        for check in checks[k::n_clients]:
+            check()
+            with counting:
+                counter["done"] += 1
+                if counter["done"] in marks:
+                    marks[counter["done"]] = log.position()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(n_clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return checks
+
+
+def djauth_backends(db):
+    """{state: count} of djauth's sessions in pg_stat_activity, as the admin sees them now."""
+    out = db.sql(f"SELECT coalesce(state, '?'), count(*) FROM pg_stat_activity WHERE datname = '{db.name}' "
+                 f"AND (usename = '{READONLY_USER}' OR application_name = 'djauth') GROUP BY 1 ORDER BY 1")
+    return {state: int(n) for state, n in (line.split("|") for line in out.split() if "|" in line)}
+
+
+def test_c19_ten_thousand_requests_from_256_clients(db, workdir, summary):
+    """C19's trigger as written: `pool_max_connections = 8`, 256 concurrent
+    FastCGI clients (threads, one connection per request), 10,000 requests: a
+    quarter each right password (200), wrong password (401), unknown user
+    (401), and a query that errors (500).
+
+    The erroring query: after djauth has started (its start-up check runs every
+    query), the read-only role loses SELECT on auth_permission, as when a grant
+    is forgotten or a table is re-created by a migration. The permissions query
+    then fails on the server (SQLSTATE 42501, "permission denied for table
+    auth_permission") for exactly the requests whose location requires a
+    permission (`DJANGO_REQUIRE=perm:svn.commit_repo`, right password, a user
+    who is not a superuser); every other request reads only auth_user and the
+    group tables. Each of those must answer 500, never 401 or 200, and one
+    error line is logged per 500.
+
+    `cache_freshness = 0`, so no user row or group list is reused: every one of
+    the 10,000 requests reads the database (one to three queries) and all of
+    them go through the pool of 8. `pool_timeout` is the default (5 s): the
+    excess clients queue for a connection.
+
+    Checked: every answer is its expected status; the server never holds more
+    than 8 djauth sessions (pg_stat_activity sampled about every millisecond,
+    and exactly from log_connections / log_disconnections); sessions are
+    reused, not opened per request: the sessions opened over the run stay
+    within the pool size, none are opened during the last 1,000 answers, and
+    as many are open after the last 1,000 answers as after the first 1,000;
+    afterwards every djauth session the server holds is idle (no query running,
+    no transaction left open) and their number, at most 8, is the one the log
+    says is open.
+    """
+    site = db.site(password_hashers=HASHERS, pool_max_connections=C19_POOL, cache_freshness=0)
+    requests = c19_requests(C19_TOTAL)
+    log = ConnectionLog(db)  # before djauth starts, so its start-up session is counted too
+    marks = {C19_WINDOW: None, C19_TOTAL - C19_WINDOW: None}
+    with Djauth(workdir, {"site": site}, name="c19_10k") as daemon:
+        db.sql(f"REVOKE SELECT ON {DENIED_TABLE} FROM {READONLY_USER}")
+        try:
+            # the error is there, and only for the permission-requiring location
+            probe = [Timed(daemon.port, *r)() for r in c19_requests(4)]
+            assert [c.status for c in probe] == [200, 401, 401, 500], [(c.status, c.error) for c in probe]
+            session = sampler(db)
+            started_at, at_start = time.monotonic(), log.position()
+            try:
+                checks = clients(daemon.port, requests, C19_CLIENTS, log, marks)
+                at_end = log.position()
+            finally:
+                seen = sampled(session)
+            elapsed = time.monotonic() - started_at
+        finally:
+            db.sql(f"GRANT SELECT ON {DENIED_TABLE} TO {READONLY_USER}")
+        time.sleep(0.5)  # let the last answers' connections go back to the pool
+        idle = djauth_backends(db)
+        _, _, open_idle = log.between(at_start)
+        after = [Timed(daemon.port, *r)() for r in c19_requests(4)]  # grant restored: the permission is simply not met
+        daemon_log = (workdir / "c19_10k.log").read_text()
+
+    wrong = [(i, c.user, c.require, c.expected, c.status, c.error) for i, c in enumerate(checks)
+             if c.status != c.expected]
+    statuses = {}
+    for c in checks:
+        statuses[c.status] = statuses.get(c.status, 0) + 1
+    latencies = sorted(c.done_at - c.started_at for c in checks if c.done_at and c.started_at)
+    quantile = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    peak, opened, _ = log.between()  # whole life of the daemon, start-up included
+    _, run_opened, _ = log.between(at_start, at_end)
+    _, first_opened, open_after_first = log.between(at_start, marks[C19_WINDOW])
+    _, last_opened, open_after_last = log.between(marks[C19_TOTAL - C19_WINDOW], at_end)
+    denied_lines = [line for line in daemon_log.splitlines()
+                    if "ERROR" in line and f"permission denied for table {DENIED_TABLE}" in line]
+    summary.append(
+        f"C19 10k: {C19_TOTAL} requests from {C19_CLIENTS} concurrent clients, pool {C19_POOL}, in {elapsed:.1f}s "
+        f"({C19_TOTAL / elapsed:.0f}/s); statuses {dict(sorted(statuses.items()))}; latency p50 {quantile(0.5) * 1000:.0f}ms "
+        f"p99 {quantile(0.99) * 1000:.0f}ms max {latencies[-1] * 1000:.0f}ms; pg_stat_activity max {seen['max']} over "
+        f"{seen['samples']} samples (histogram {seen['histogram']}); server log: {opened} sessions opened in the "
+        f"daemon's life (at most {peak} at once), {run_opened} during the run; first {C19_WINDOW} answers: "
+        f"{first_opened} opened, {open_after_first} open after; last {C19_WINDOW}: {last_opened} opened, "
+        f"{open_after_last} open after; idle afterwards: {idle}; {len(denied_lines)} 'permission denied' error lines")
+    assert not wrong, f"{len(wrong)} unexpected answers (first 20): {wrong[:20]}"
+    assert statuses == {200: C19_TOTAL // 4, 401: C19_TOTAL // 2, 500: C19_TOTAL // 4}, statuses
+    assert all(c.user_back == c.user.encode() for c in checks if c.status == 200)
+    assert len(denied_lines) == C19_TOTAL // 4 + 1, f"{len(denied_lines)} error lines for {C19_TOTAL // 4 + 1} 500s"
+    assert [c.status for c in after] == [200, 401, 401, 403], [(c.status, c.error) for c in after]
+    # never more than the pool, on either count
+    assert seen["nonzero"] > 0, f"the sampler never saw a djauth connection: {seen}"
+    assert seen["max"] <= C19_POOL, seen
+    assert 1 <= peak <= C19_POOL, (peak, opened)
+    # reused, not one per request, and no growth between the first and the last thousand
+    assert opened <= C19_POOL, f"{opened} sessions opened for {C19_TOTAL} requests"
+    assert last_opened == 0, f"{last_opened} sessions opened during the last {C19_WINDOW} answers"
+    assert open_after_last == open_after_first, (open_after_first, open_after_last)
+    # afterwards: at most the pool, all idle, and what the log says is open
+    assert set(idle) == {"idle"}, f"djauth sessions not idle after the run: {idle}"
+    assert sum(idle.values()) == open_idle <= C19_POOL, (idle, open_idle)
