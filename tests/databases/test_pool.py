@@ -256,6 +256,7 @@ C19_POOL = 8
 C19_CLIENTS = 256
 C19_TOTAL = 10_000
 C19_WINDOW = 1_000  # "the first and the last thousand requests"
+C19_IDLE = 3  # pool_idle_timeout (seconds): long enough for the run, short enough to see the pool drain
 # A requirement that makes djauth run its permissions query (users are not superusers).
 NEEDS_PERMISSIONS = "perm:svn.commit_repo"
 # The table the erroring query reads and the read-only role loses SELECT on.
@@ -345,9 +346,11 @@ def test_c19_ten_thousand_requests_from_256_clients(db, workdir, summary):
     as many are open after the last 1,000 answers as after the first 1,000;
     afterwards every djauth session the server holds is idle (no query running,
     no transaction left open) and their number, at most 8, is the one the log
-    says is open.
+    says is open; and with `pool_idle_timeout = 3` the pool then closes every
+    one of them (the idle minimum is none) while djauth keeps running.
     """
-    site = db.site(password_hashers=HASHERS, pool_max_connections=C19_POOL, cache_freshness=0)
+    site = db.site(password_hashers=HASHERS, pool_max_connections=C19_POOL, cache_freshness=0,
+                   pool_idle_timeout=C19_IDLE)
     requests = c19_requests(C19_TOTAL)
     log = ConnectionLog(db)  # before djauth starts, so its start-up session is counted too
     marks = {C19_WINDOW: None, C19_TOTAL - C19_WINDOW: None}
@@ -371,6 +374,12 @@ def test_c19_ten_thousand_requests_from_256_clients(db, workdir, summary):
         idle = djauth_backends(db)
         _, _, open_idle = log.between(at_start)
         after = [Timed(daemon.port, *r)() for r in c19_requests(4)]  # grant restored: the permission is simply not met
+        # With nothing to do, the pool closes its connections after pool_idle_timeout.
+        drained_at = time.monotonic()
+        while djauth_backends(db) and time.monotonic() - drained_at < 5 * C19_IDLE:
+            time.sleep(0.2)
+        drained = djauth_backends(db)
+        drained_in = time.monotonic() - drained_at
         daemon_log = (workdir / "c19_10k.log").read_text()
 
     wrong = [(i, c.user, c.require, c.expected, c.status, c.error) for i, c in enumerate(checks)
@@ -393,7 +402,8 @@ def test_c19_ten_thousand_requests_from_256_clients(db, workdir, summary):
         f"{seen['samples']} samples (histogram {seen['histogram']}); server log: {opened} sessions opened in the "
         f"daemon's life (at most {peak} at once), {run_opened} during the run; first {C19_WINDOW} answers: "
         f"{first_opened} opened, {open_after_first} open after; last {C19_WINDOW}: {last_opened} opened, "
-        f"{open_after_last} open after; idle afterwards: {idle}; {len(denied_lines)} 'permission denied' error lines")
+        f"{open_after_last} open after; idle afterwards: {idle}; {len(denied_lines)} 'permission denied' error lines; "
+        f"with pool_idle_timeout = {C19_IDLE}: {drained or 'no'} djauth sessions {drained_in:.1f}s after the last request")
     assert not wrong, f"{len(wrong)} unexpected answers (first 20): {wrong[:20]}"
     assert statuses == {200: C19_TOTAL // 4, 401: C19_TOTAL // 2, 500: C19_TOTAL // 4}, statuses
     assert all(c.user_back == c.user.encode() for c in checks if c.status == 200)
@@ -410,3 +420,5 @@ def test_c19_ten_thousand_requests_from_256_clients(db, workdir, summary):
     # afterwards: at most the pool, all idle, and what the log says is open
     assert set(idle) == {"idle"}, f"djauth sessions not idle after the run: {idle}"
     assert sum(idle.values()) == open_idle <= C19_POOL, (idle, open_idle)
+    # and back to the idle minimum, no connection at all, while djauth runs on
+    assert drained == {}, f"djauth sessions {drained_in:.1f}s after the last request: {drained}"

@@ -141,9 +141,11 @@ pub struct SiteConfig {
     pub pool_max_connections: Option<u32>,
     /// Seconds a check waits for a free connection before failing (default 5).
     pub pool_timeout: Option<u64>,
+    /// Seconds an unused database connection stays open (default 300).
+    pub pool_idle_timeout: Option<u64>,
     /// Seconds one database read may take before the check fails (default 10).
     pub query_timeout: Option<u64>,
-    /// Seconds user rows, groups and permissions are reused (default 0: read every request).
+    /// Seconds user rows, groups and permissions are reused (default 5; 0: read every request).
     pub cache_freshness: Option<f64>,
     /// Most verified credentials remembered (default 100,000).
     pub cache_max_credentials: Option<u64>,
@@ -422,6 +424,9 @@ impl SiteConfig {
         if let Some(seconds) = self.pool_timeout {
             pool.acquire_timeout = std::time::Duration::from_secs(seconds.max(1));
         }
+        if let Some(seconds) = self.pool_idle_timeout {
+            pool.idle_timeout = std::time::Duration::from_secs(seconds.max(1));
+        }
         if let Some(seconds) = self.query_timeout {
             pool.query_timeout = std::time::Duration::from_secs(seconds.max(1));
         }
@@ -539,6 +544,7 @@ mod tests {
             database_password_file = "/etc/djauth/shop.pw"
             pool_max_connections = 3
             pool_timeout = 2
+            pool_idle_timeout = 60
             user_model = "accounts.EmailUser"
             username_field = "email"
             username_match = "iexact"
@@ -564,6 +570,7 @@ mod tests {
         );
         assert_eq!(store.pool.max_connections, 3);
         assert_eq!(store.pool.acquire_timeout.as_secs(), 2);
+        assert_eq!(store.pool.idle_timeout.as_secs(), 60);
         assert!(store.password_file.is_some());
         assert_eq!(settings.sites[0].cache, CacheConfig::default());
     }
