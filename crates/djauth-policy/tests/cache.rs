@@ -55,6 +55,14 @@ fn granted(decision: &Decision) -> bool {
     matches!(decision, Decision::Granted(_))
 }
 
+/// Asks `count` times in a row, asserting every answer is a grant.
+async fn grant_times(site: &Site, username: &[u8], password: &[u8], count: usize) {
+    for _ in 0..count {
+        let decision = site.authenticate(username, password, &valid_user()).await;
+        assert!(granted(&decision.unwrap()));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_identical_credentials_run_one_hash() {
     let (site, _db) = site("single-flight", CacheConfig::default()).await;
@@ -72,12 +80,7 @@ async fn fifty_concurrent_identical_credentials_run_one_hash() {
     }
     assert_eq!(site.kdf().runs(), 1);
     // 200 more requests with the same credentials: still one hash in all.
-    for _ in 0..200 {
-        let decision = site
-            .authenticate(b"alice", b"alice-pw", &valid_user())
-            .await;
-        assert!(granted(&decision.unwrap()));
-    }
+    grant_times(&site, b"alice", b"alice-pw", 200).await;
     assert_eq!(site.kdf().runs(), 1);
 }
 
@@ -218,12 +221,7 @@ async fn c17_trigger_one_hash_for_200_right_passwords_and_one_for_every_wrong_on
     let (site, db) = site_with("c17", immediate, hashers).await;
     execute(&db.0, &set_password(ALICE_PW)).await;
 
-    for _ in 0..200 {
-        let decision = site
-            .authenticate(b"alice", b"alice-pw", &valid_user())
-            .await;
-        assert!(granted(&decision.unwrap()));
-    }
+    grant_times(&site, b"alice", b"alice-pw", 200).await;
     assert_eq!(site.kdf().runs(), 1);
 
     execute(&db.0, &set_password(NEW_PW)).await;
