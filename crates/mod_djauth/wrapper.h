@@ -4,6 +4,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "http_request.h"
+#include "http_protocol.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
 #include "apr_strings.h"

@@ -45,6 +45,7 @@ LOCATIONS = [
     "dj-chain-agents",
     "dj-c05-all",
     "dj-c05-trap",
+    "dj-no-charset",
 ]
 
 
@@ -127,6 +128,32 @@ def test_no_credentials_get_the_challenge(web):
         resp = web.get(path)
         assert resp.status == 401, (path, resp)
         assert header(resp, "WWW-Authenticate").startswith("Basic realm="), resp
+
+
+@pytest.mark.parametrize(
+    "path,user,password,realm",
+    [
+        ("/dj-private/", None, None, "Django users"),
+        ("/dj-private/", "alice", "wrong", "Django users"),
+        ("/dj-private/", "ghost", "x", "Django users"),
+        ("/dj-agents/", "bob", "bob-pw", "Secret agents"),  # refused by the rule
+    ],
+)
+def test_c01_challenge_says_utf8_where_django_auth_charset_is_on(web, path, user, password, realm):
+    resp = web.get(path, user, password)
+    assert resp.status == 401, resp
+    assert challenges(resp) == [f'Basic realm="{realm}", charset="UTF-8"'], resp
+
+
+def test_django_auth_charset_off_leaves_apaches_challenge(web):
+    resp = web.get("/dj-no-charset/", "alice", "wrong")
+    assert resp.status == 401, resp
+    assert challenges(resp) == ['Basic realm="No charset"'], resp
+
+
+def challenges(resp):
+    """Every WWW-Authenticate header of the response."""
+    return [value for name, value in resp.headers if name.lower() == "www-authenticate"]
 
 
 def test_alice_gets_in_with_her_identity(web):

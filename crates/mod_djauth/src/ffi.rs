@@ -2283,6 +2283,16 @@ unsafe extern "C" {
         type_: ::core::ffi::c_int,
     ) -> apr_status_t;
 }
+pub type ap_HOOK_insert_error_filter_t =
+    ::core::option::Option<unsafe extern "C" fn(r: *mut request_rec)>;
+unsafe extern "C" {
+    pub fn ap_hook_insert_error_filter(
+        pf: ap_HOOK_insert_error_filter_t,
+        aszPre: *const *const ::core::ffi::c_char,
+        aszSucc: *const *const ::core::ffi::c_char,
+        nOrder: ::core::ffi::c_int,
+    );
+}
 pub const AUTH_DENIED: authn_status = 0;
 pub const AUTH_GRANTED: authn_status = 1;
 pub const AUTH_USER_FOUND: authn_status = 2;

@@ -14,8 +14,8 @@
 //!
 //! Registers the authn provider `django` and the authz providers
 //! `django-group`, `django-perm`, `django-user`, `django-staff` and
-//! `django-superuser`, and the directives `DjangoAuthSocket` and
-//! `DjangoAuthSite`. Every question goes to the daemon over its Unix socket
+//! `django-superuser`, and the directives `DjangoAuthSocket`,
+//! `DjangoAuthSite` and `DjangoAuthCharset`. Every question goes to the daemon over its Unix socket
 //! (djauth-proto); the module holds no database credentials. It keeps idle
 //! connections, and repeats a grant to the same question for as long as
 //! the daemon allows it (what is left of the site's freshness window,
@@ -87,9 +87,11 @@ struct DirConf {
     socket: *const c_char,
     /// `DjangoAuthSite`, or NULL (the daemon's only site).
     site: *const c_char,
+    /// `DjangoAuthCharset`: 1 on, 0 off, -1 not set here (off).
+    charset: c_int,
 }
 
-struct Commands([command_rec; 3]);
+struct Commands([command_rec; 4]);
 // SAFETY: httpd only reads the table; the pointers are to static strings and functions.
 unsafe impl Sync for Commands {}
 
@@ -118,6 +120,16 @@ static COMMANDS: Commands = Commands([
         args_how: TAKE1,
         errmsg: c"Name of the Django site in djauth's configuration (default: its only site)"
             .as_ptr(),
+    },
+    command_rec {
+        name: c"DjangoAuthCharset".as_ptr(),
+        func: cmd_func {
+            flag: Some(set_charset),
+        },
+        cmd_data: null_mut(),
+        req_override: DIRECTIVE_SCOPE,
+        args_how: FLAG,
+        errmsg: c"On: the Basic challenge of a 401 here says charset=\"UTF-8\" (RFC 7617)".as_ptr(),
     },
     command_rec {
         name: null(),
@@ -246,6 +258,7 @@ unsafe extern "C" fn create_dir_conf(pool: *mut apr_pool_t, _dir: *mut c_char) -
                 conf.write(DirConf {
                     socket: null(),
                     site: null(),
+                    charset: -1,
                 });
             }
             conf as *mut c_void
@@ -275,6 +288,11 @@ unsafe extern "C" fn merge_dir_conf(
                         base.site
                     } else {
                         add.site
+                    },
+                    charset: if add.charset < 0 {
+                        base.charset
+                    } else {
+                        add.charset
                     },
                 });
             }
@@ -324,6 +342,22 @@ unsafe extern "C" fn set_site(
     })
 }
 
+unsafe extern "C" fn set_charset(
+    _cmd: *mut cmd_parms,
+    conf: *mut c_void,
+    on: c_int,
+) -> *const c_char {
+    guard(
+        null(),
+        c"DjangoAuthCharset: internal error".as_ptr(),
+        || {
+            // SAFETY: httpd passes our DirConf.
+            unsafe { (*(conf as *mut DirConf)).charset = c_int::from(on != 0) };
+            null()
+        },
+    )
+}
+
 /// `Require django-KIND args…`: checked and turned into a requirement once, at start-up.
 unsafe extern "C" fn parse_require<const KIND: usize>(
     cmd: *mut cmd_parms,
@@ -362,6 +396,15 @@ unsafe extern "C" fn parse_require<const KIND: usize>(
     )
 }
 
+/// The request's merged configuration (NULL if httpd has none of ours).
+///
+/// # Safety
+/// `r` must be a live request.
+unsafe fn dir_conf(r: *const request_rec) -> *const DirConf {
+    // SAFETY: per_dir_config is the request's live configuration vector.
+    unsafe { ap_get_module_config((*r).per_dir_config, &raw const djauth_module) as *const DirConf }
+}
+
 /// The socket path and site of the request's location.
 ///
 /// # Safety
@@ -370,8 +413,7 @@ unsafe fn location(r: *const request_rec) -> (&'static Path, String) {
     use std::os::unix::ffi::OsStrExt;
     // SAFETY: the per-dir vector and the strings in it live as long as the config pool.
     unsafe {
-        let conf =
-            ap_get_module_config((*r).per_dir_config, &raw const djauth_module) as *const DirConf;
+        let conf = dir_conf(r);
         let (socket, site) = if conf.is_null() {
             (null(), null())
         } else {
@@ -539,6 +581,51 @@ unsafe extern "C" fn check_authorization(
     })
 }
 
+/// The challenge with RFC 7617's charset parameter, if `challenge` is a
+/// Basic challenge without one.
+fn with_charset(challenge: &[u8]) -> Option<CString> {
+    let text = std::str::from_utf8(challenge).ok()?;
+    let basic = text
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("basic "));
+    if !basic || text.to_ascii_lowercase().contains("charset=") {
+        return None;
+    }
+    CString::new(format!("{text}, charset=\"UTF-8\"")).ok()
+}
+
+/// An error response is about to be written: where `DjangoAuthCharset On`
+/// applies, a 401's Basic challenge (set by mod_auth_basic among the error
+/// headers) gets `charset="UTF-8"`.
+unsafe extern "C" fn insert_error_filter(r: *mut request_rec) {
+    guard(r, (), || {
+        // SAFETY: `r` is the live request; the configuration is our DirConf;
+        // apr_table_set copies the new value into the request's pool.
+        unsafe {
+            if (*r).status != 401 {
+                return;
+            }
+            let conf = dir_conf(r);
+            if conf.is_null() || (*conf).charset != 1 {
+                return;
+            }
+            let name = c"WWW-Authenticate";
+            for table in [(*r).err_headers_out, (*r).headers_out] {
+                if table.is_null() {
+                    continue;
+                }
+                let current = apr_table_get(table, name.as_ptr());
+                if current.is_null() {
+                    continue;
+                }
+                if let Some(value) = with_charset(CStr::from_ptr(current).to_bytes()) {
+                    apr_table_set(table, name.as_ptr(), value.as_ptr());
+                }
+            }
+        }
+    });
+}
+
 /// A new child: connections and grants inherited from the parent are not ours to use.
 unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, _server: *mut server_rec) {
     guard(null(), (), || {
@@ -571,6 +658,12 @@ unsafe extern "C" fn register_hooks(pool: *mut apr_pool_t) {
                 );
             }
             ap_hook_child_init(Some(child_init), null(), null(), APR_HOOK_MIDDLE as c_int);
+            ap_hook_insert_error_filter(
+                Some(insert_error_filter),
+                null(),
+                null(),
+                APR_HOOK_MIDDLE as c_int,
+            );
         }
     });
 }
