@@ -445,20 +445,7 @@ fn fifty_concurrent_requests_with_new_credentials_run_one_hash() {
     // counted by the daemon's own KDF histogram.
     const ERIN: &str = "Basic ZXJpbjplcmluLXB3"; // erin:erin-pw
     let daemon = Daemon::start("");
-    let barrier = std::sync::Barrier::new(50);
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..50)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut stream = daemon.connect();
-                    barrier.wait();
-                    send(&mut stream, "/auth", &[("Authorization", ERIN)]);
-                    read_reply(&mut BufReader::new(stream)).status
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let statuses = all_at_once(&daemon, &vec![ERIN.to_string(); 50]);
     assert_eq!(statuses, vec![200; 50]);
     let metrics = daemon.get("/metrics", &[]);
     assert_has_lines(
@@ -486,23 +473,10 @@ fn concurrent_argon2_checks_hold_at_most_kdf_workers_blocks_of_memory() {
     assert_eq!(daemon.get("/auth", &[("Authorization", &erin)]).status, 200);
     let before = proc_status_mib(daemon.process.pid(), "VmHWM:");
 
-    let barrier = std::sync::Barrier::new(8);
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..8)
-            .map(|i| {
-                let (daemon, barrier) = (&daemon, &barrier);
-                scope.spawn(move || {
-                    let credentials =
-                        format!("Basic {}", STANDARD.encode(format!("alice:wrong-{i}")));
-                    let mut stream = daemon.connect();
-                    barrier.wait();
-                    send(&mut stream, "/auth", &[("Authorization", &credentials)]);
-                    read_reply(&mut BufReader::new(stream)).status
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let wrong: Vec<String> = (0..8)
+        .map(|i| format!("Basic {}", STANDARD.encode(format!("alice:wrong-{i}"))))
+        .collect();
+    let statuses = all_at_once(&daemon, &wrong);
     assert_eq!(statuses, vec![401; 8]);
     let right = format!("Basic {}", STANDARD.encode("alice:secret"));
     assert_eq!(
@@ -521,6 +495,27 @@ fn concurrent_argon2_checks_hold_at_most_kdf_workers_blocks_of_memory() {
         "peak RSS grew by {grown} MiB: two argon2 checks at once hold about {} MiB",
         2 * CHECK_MIB
     );
+}
+
+/// Sends one `/auth` request per `Authorization` value, each on its own
+/// connection, released together; returns the statuses in the same order.
+fn all_at_once(daemon: &Daemon, authorizations: &[String]) -> Vec<u16> {
+    let barrier = std::sync::Barrier::new(authorizations.len());
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = authorizations
+            .iter()
+            .map(|authorization| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let mut stream = daemon.connect();
+                    barrier.wait();
+                    send(&mut stream, "/auth", &[("Authorization", authorization)]);
+                    read_reply(&mut BufReader::new(stream)).status
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    })
 }
 
 /// A `/proc/PID/status` field given in kB (`VmRSS:`, `VmHWM:`), in MiB.

@@ -609,18 +609,16 @@ unsafe extern "C" fn insert_error_filter(r: *mut request_rec) {
             if conf.is_null() || (*conf).charset != 1 {
                 return;
             }
-            let name = c"WWW-Authenticate";
-            for table in [(*r).err_headers_out, (*r).headers_out] {
-                if table.is_null() {
-                    continue;
-                }
-                let current = apr_table_get(table, name.as_ptr());
-                if current.is_null() {
-                    continue;
-                }
-                if let Some(value) = with_charset(CStr::from_ptr(current).to_bytes()) {
-                    apr_table_set(table, name.as_ptr(), value.as_ptr());
-                }
+            let (table, name) = ((*r).err_headers_out, c"WWW-Authenticate");
+            if table.is_null() {
+                return;
+            }
+            let current = apr_table_get(table, name.as_ptr());
+            if current.is_null() {
+                return;
+            }
+            if let Some(value) = with_charset(CStr::from_ptr(current).to_bytes()) {
+                apr_table_set(table, name.as_ptr(), value.as_ptr());
             }
         }
     });
